@@ -1,0 +1,26 @@
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['node_modules/', 'dist/', 'coverage/', '.cache/', 'python/'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/no-explicit-any': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      'no-console': ['error', { allow: ['error'] }],
+    },
+  },
+  {
+    files: ['scripts/**', 'test/**', 'bin/**'],
+    rules: { 'no-console': 'off' },
+  },
+  {
+    // Core never imports the UI layer.
+    files: ['src/**'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: ['**/ui/**', 'ink', 'react'] }],
+    },
+  },
+);
