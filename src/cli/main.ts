@@ -1,0 +1,45 @@
+/** The `anyclaude` command line. */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { formatForTerminal } from '../core/errors.js';
+import { runProxyCommand, type ProxyCommandOptions } from './proxy-command.js';
+
+const FLAVORS = ['mlx-lm', 'mlx-omni', 'llama-cpp', 'lmstudio', 'ollama', 'openai'] as const;
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive whole number');
+  return n;
+}
+
+function proxyOptions(command: Command): Command {
+  return command
+    .addOption(new Option('--upstream <url>', 'base URL of the backend (without /v1)').env('ANYCLAUDE_UPSTREAM').makeOptionMandatory())
+    .addOption(new Option('--protocol <protocol>', 'what the backend speaks').choices(['openai', 'anthropic']).default('openai'))
+    .addOption(new Option('--flavor <flavor>', 'backend kind, for its quirks').choices(FLAVORS).default('openai'))
+    .option('--model <id>', 'served model id (default: the first one the backend lists)')
+    .option('--port <n>', 'port to listen on (default: a free one)', positiveInt)
+    .option('--key <key>', 'API key clients must send (default: random per run)')
+    .option('--context <tokens>', "the model's context window", positiveInt)
+    .addOption(new Option('--trace', 'write every exchange under ~/.anyclaude/traces/').env('ANYCLAUDE_DEBUG'))
+    .addOption(new Option('--api-key <key>', 'key the backend itself needs').env('ANYCLAUDE_UPSTREAM_API_KEY'));
+}
+
+export function buildProgram(): Command {
+  const program = new Command('anyclaude').description('Run Claude Code on local models.').showHelpAfterError();
+  proxyOptions(program.command('proxy').description('run the translation proxy alone and print the env for Claude Code')).action(
+    (options: ProxyCommandOptions) => runProxyCommand(options),
+  );
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  // The predecessor's PROXY_ONLY=true switch keeps working.
+  const args = process.env.PROXY_ONLY === 'true' && argv[2] !== 'proxy' ? [...argv.slice(0, 2), 'proxy', ...argv.slice(2)] : argv;
+  try {
+    await program.parseAsync(args);
+  } catch (error) {
+    process.stderr.write(`${formatForTerminal(error)}\n`);
+    process.exitCode = typeof error === 'object' && error !== null && 'exitCode' in error && typeof error.exitCode === 'number' ? error.exitCode : 1;
+  }
+}

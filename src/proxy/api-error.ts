@@ -1,0 +1,41 @@
+/** Errors on the wire, in the Anthropic error format Claude Code understands. */
+import type { ErrorType } from '../anthropic/types.js';
+
+export class ApiError extends Error {
+  readonly status: number;
+  readonly type: ErrorType;
+  readonly headers: Record<string, string>;
+
+  constructor(status: number, type: ErrorType, message: string, headers: Record<string, string> = {}) {
+    super(message);
+    this.name = 'ApiError';
+    this.status = status;
+    this.type = type;
+    this.headers = headers;
+  }
+
+  body(): { type: 'error'; error: { type: ErrorType; message: string } } {
+    return { type: 'error', error: { type: this.type, message: this.message } };
+  }
+}
+
+export const badRequest = (message: string): ApiError => new ApiError(400, 'invalid_request_error', message);
+
+/** Claude Code retries 529 with backoff (and SSE `overloaded_error` at once), so every transient backend failure maps here. */
+export const overloaded = (message: string): ApiError => new ApiError(529, 'overloaded_error', message);
+
+export function promptTooLong(tokens: number, maximum: number): ApiError {
+  // Claude Code matches this wording to trigger its own compaction.
+  return badRequest(`prompt is too long: ${tokens} tokens > ${maximum} maximum`);
+}
+
+/** Maps an upstream HTTP status to what Claude Code should see. */
+export function fromUpstreamStatus(status: number, detail: string): ApiError {
+  const message = `backend answered HTTP ${status}${detail === '' ? '' : `: ${detail}`}`;
+  if (status === 400 || status === 422) return badRequest(message);
+  if (status === 401 || status === 403) return new ApiError(status, status === 401 ? 'authentication_error' : 'permission_error', message);
+  if (status === 404) return new ApiError(404, 'not_found_error', message);
+  if (status === 413) return new ApiError(413, 'request_too_large', message);
+  if (status === 429) return new ApiError(429, 'rate_limit_error', message);
+  return overloaded(message);
+}

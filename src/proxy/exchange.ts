@@ -1,0 +1,170 @@
+/**
+ * What both upstream protocols share for one `/v1/messages` exchange: the context check,
+ * error delivery (JSON before the stream starts, an SSE `error` event after), client
+ * hang-up detection, metrics and the trace.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { MessagesRequest, StopReason } from '../anthropic/types.js';
+import type { CoreEvents } from '../core/events.js';
+import { ApiError, overloaded, promptTooLong } from './api-error.js';
+import { rate, type PrefixTracker, type RequestMetrics } from './metrics.js';
+import type { SseWriter } from './sse-writer.js';
+import type { TokenCounter } from './token-counter.js';
+import type { TraceExchange, TraceWriter } from './trace-writer.js';
+import type { Upstream } from './upstream.js';
+
+export interface ExchangeDeps {
+  counter: TokenCounter;
+  prefix: PrefixTracker;
+  events: CoreEvents;
+  trace: TraceWriter | undefined;
+  pingIntervalMs: number;
+  /** How long to wait for upstream headers before committing to a 200 stream (so an unreachable backend is a 529). */
+  headerGraceMs: number;
+}
+
+export interface Exchange {
+  id: string;
+  req: IncomingMessage;
+  res: ServerResponse;
+  rawBody: string;
+  request: MessagesRequest;
+  upstream: Upstream;
+  sessionId: string | undefined;
+  startedAt: number;
+}
+
+/** Room kept free for the chat template's own tokens, which no estimate sees. */
+const TEMPLATE_MARGIN = 32;
+
+/** `max_tokens` clamped to the context left; a prompt that cannot fit is a 400 Claude Code answers by compacting. */
+export function clampMaxTokens(requested: number, promptTokens: number, contextWindow: number | undefined): number {
+  if (contextWindow === undefined) return requested;
+  if (promptTokens + TEMPLATE_MARGIN >= contextWindow) throw promptTooLong(promptTokens, contextWindow);
+  return Math.max(1, Math.min(requested, contextWindow - promptTokens - TEMPLATE_MARGIN));
+}
+
+export function checkAvailable(upstream: Upstream): void {
+  const reason = upstream.unavailable?.();
+  if (reason !== undefined) throw overloaded(`backend ${upstream.name} is not ready: ${reason}`);
+}
+
+/** Network failures reaching the backend, in words a person can act on. */
+export function connectionError(upstream: Upstream, error: unknown): ApiError {
+  if (error instanceof ApiError) return error;
+  const code = errorCode(error);
+  const detail = code === undefined ? (error instanceof Error ? error.message : String(error)) : code;
+  return overloaded(`backend ${upstream.name} at ${upstream.url} is not reachable (${detail}); anyclaude retries while it restarts`);
+}
+
+function errorCode(error: unknown): string | undefined {
+  let current: unknown = error;
+  for (let depth = 0; depth < 4 && current instanceof Error; depth++) {
+    const code = (current as Error & { code?: unknown }).code;
+    if (typeof code === 'string' && code !== 'UND_ERR_SOCKET') return code;
+    current = current.cause;
+  }
+  return undefined;
+}
+
+export function sendJsonError(res: ServerResponse, error: ApiError): void {
+  if (res.headersSent) {
+    res.end();
+    return;
+  }
+  res.writeHead(error.status, { 'content-type': 'application/json', ...error.headers });
+  res.end(JSON.stringify(error.body()));
+}
+
+/** After the stream has started, errors travel as an SSE `error` event; Claude Code retries those at once. */
+export async function deliverError(res: ServerResponse, sse: SseWriter | undefined, error: ApiError): Promise<void> {
+  if (sse !== undefined && sse.started) {
+    const type = error.status >= 500 ? 'overloaded_error' : error.type;
+    await sse.writeRaw(`event: error\ndata: ${JSON.stringify({ type: 'error', error: { type, message: error.message } })}\n\n`);
+    sse.end();
+    return;
+  }
+  sendJsonError(res, error);
+}
+
+/** Mutable timings of one exchange; turned into `RequestMetrics` once at the end. */
+export class ExchangeClock {
+  upstreamSentAt: number | undefined;
+  firstTokenAt: number | undefined;
+  endedAt: number | undefined;
+  promptTokens: number | undefined;
+  cachedTokens: number | undefined;
+  outputTokens: number | undefined;
+  stopReason: StopReason | null = null;
+  status = 200;
+  error: string | undefined;
+  clientAborted = false;
+  estimatedPromptTokens = 0;
+  prefixStability: number | undefined;
+  prefixPreserved: number | undefined;
+
+  constructor(readonly exchange: Exchange) {}
+
+  metrics(): RequestMetrics {
+    const { exchange } = this;
+    const ended = this.endedAt ?? Date.now();
+    const prefillMs = this.firstTokenAt !== undefined && this.upstreamSentAt !== undefined ? this.firstTokenAt - this.upstreamSentAt : undefined;
+    const decodeMs = this.firstTokenAt === undefined ? undefined : ended - this.firstTokenAt;
+    const newPromptTokens = this.promptTokens === undefined ? undefined : this.promptTokens - (this.cachedTokens ?? 0);
+    const window = exchange.upstream.contextWindow;
+    const used = (this.promptTokens ?? this.estimatedPromptTokens) + (this.outputTokens ?? 0);
+    return {
+      id: exchange.id,
+      sessionId: exchange.sessionId,
+      upstream: exchange.upstream.name,
+      model: exchange.upstream.model ?? exchange.request.model,
+      stream: exchange.request.stream === true,
+      startedAt: exchange.startedAt,
+      status: this.status,
+      error: this.error,
+      stopReason: this.stopReason,
+      ttftMs: this.firstTokenAt === undefined ? undefined : this.firstTokenAt - exchange.startedAt,
+      prefillMs,
+      prefillTokensPerSec: rate(newPromptTokens, prefillMs),
+      decodeTokensPerSec: rate(this.outputTokens === undefined ? undefined : this.outputTokens - 1, decodeMs),
+      totalMs: ended - exchange.startedAt,
+      promptTokens: this.promptTokens,
+      cachedTokens: this.cachedTokens,
+      outputTokens: this.outputTokens,
+      estimatedPromptTokens: this.estimatedPromptTokens,
+      contextWindow: window,
+      contextFillPct: window === undefined ? undefined : Math.min(100, (used / window) * 100),
+      prefixStability: this.prefixStability,
+      prefixPreserved: this.prefixPreserved,
+      clientAborted: this.clientAborted,
+    };
+  }
+}
+
+/** Emits the end event and writes the trace; never throws. */
+export function finishExchange(clock: ExchangeClock, deps: ExchangeDeps, trace: Omit<TraceExchange, 'id' | 'backend' | 'startedAt' | 'requestIn' | 'metrics'>): void {
+  clock.endedAt ??= Date.now();
+  const metrics = clock.metrics();
+  deps.events.emit('request:end', metrics);
+  if (deps.trace === undefined) return;
+  const { exchange } = clock;
+  void deps.trace.write({
+    id: exchange.id,
+    backend: exchange.upstream.name,
+    startedAt: exchange.startedAt,
+    requestIn: { method: exchange.req.method ?? 'POST', url: exchange.req.url ?? '', headers: exchange.req.headers, body: exchange.rawBody },
+    ...trace,
+    metrics,
+  });
+}
+
+/** Aborts the upstream request as soon as the client hangs up mid-reply. */
+export function abortOnHangUp(res: ServerResponse, clock: ExchangeClock): AbortController {
+  const controller = new AbortController();
+  res.on('close', () => {
+    if (res.writableFinished) return;
+    clock.clientAborted = true;
+    controller.abort(new Error('client closed the connection'));
+  });
+  return controller;
+}

@@ -1,0 +1,219 @@
+/** One `/v1/messages` exchange against an OpenAI-compatible backend, streamed both ways. */
+import { request as undiciRequest } from 'undici';
+import { createParser } from 'eventsource-parser';
+import type { StreamEvent } from '../anthropic/types.js';
+import type { ChatCompletionChunk } from '../openai/types.js';
+import { anthropicToOpenAI, upstreamBody } from '../translate/anthropic-to-openai.js';
+import { StreamTranslator } from '../translate/openai-stream-to-anthropic.js';
+import { accumulateMessage } from '../translate/message-accumulator.js';
+import { fromUpstreamStatus, overloaded } from './api-error.js';
+import {
+  abortOnHangUp,
+  checkAvailable,
+  clampMaxTokens,
+  connectionError,
+  deliverError,
+  ExchangeClock,
+  finishExchange,
+  type Exchange,
+  type ExchangeDeps,
+} from './exchange.js';
+import { SseWriter } from './sse-writer.js';
+import { joinUrl, upstreamAgent } from './upstream.js';
+
+type UpstreamResponse = Awaited<ReturnType<typeof undiciRequest>>;
+
+const PROGRESS_EVERY_MS = 250;
+
+export async function openaiExchange(exchange: Exchange, deps: ExchangeDeps): Promise<void> {
+  const { request, upstream, res } = exchange;
+  const clock = new ExchangeClock(exchange);
+  const model = upstream.model ?? request.model;
+  const translated = anthropicToOpenAI(request, { model, profile: upstream.profile });
+  const raw = deps.counter.countRaw(translated.segments);
+  clock.estimatedPromptTokens = deps.counter.calibrated(model, raw);
+  const prefix = deps.prefix.observe(exchange.sessionId, translated.segments.join(''));
+  clock.prefixStability = prefix?.stability;
+  clock.prefixPreserved = prefix?.preserved;
+
+  const streaming = request.stream === true;
+  const sse = streaming ? new SseWriter(res, { pingIntervalMs: deps.pingIntervalMs, record: deps.trace !== undefined }) : undefined;
+  const translator = new StreamTranslator({
+    messageId: `msg_${exchange.id}`,
+    model: request.model,
+    inputTokens: clock.estimatedPromptTokens,
+    ...(request.tools === undefined ? {} : { tools: request.tools }),
+    recoverTextToolCalls: upstream.profile.textToolCalls,
+  });
+  const collected: StreamEvent[] = [];
+  const url = joinUrl(upstream.url, '/v1/chat/completions');
+  let body = '';
+  const upstreamText: string[] = [];
+
+  try {
+    const maxTokens = clampMaxTokens(request.max_tokens, clock.estimatedPromptTokens, upstream.contextWindow);
+    checkAvailable(upstream);
+    body = upstreamBody(translated, maxTokens);
+    const controller = abortOnHangUp(res, clock);
+    clock.upstreamSentAt = Date.now();
+    const pending = send(url, body, upstream.apiKey, controller.signal);
+    const response = await commitWhenSlow(pending, sse, translator, deps.headerGraceMs);
+    if (response.statusCode < 200 || response.statusCode >= 300) {
+      const text = await response.body.text().catch(() => '');
+      upstreamText.push(text);
+      throw fromUpstreamStatus(response.statusCode, upstreamErrorDetail(text));
+    }
+    const emit = async (events: StreamEvent[]): Promise<void> => {
+      if (sse === undefined) collected.push(...events);
+      else await sse.write(events);
+    };
+    if (sse === undefined || !sse.started) await emit(translator.start());
+    sse?.startPinging();
+    await pump(response, translator, clock, exchange, deps, emit, deps.trace === undefined ? undefined : upstreamText);
+    clock.stopReason = translator.stopReason;
+    record(clock, translator);
+    calibrate(deps, model, raw, clock);
+    if (sse === undefined) {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(accumulateMessage(collected)));
+    } else {
+      sse.end();
+    }
+  } catch (error) {
+    const apiError = clock.clientAborted ? overloaded('client closed the connection') : connectionError(upstream, error);
+    clock.status = sse?.started ? 200 : apiError.status;
+    clock.error = apiError.message;
+    record(clock, translator);
+    if (!clock.clientAborted) await deliverError(res, sse, apiError);
+    else res.destroy();
+  } finally {
+    sse?.stopPinging();
+    finishExchange(clock, deps, {
+      upstreamRequest: { url, body },
+      upstreamReply: { status: clock.status, body: upstreamText.join('') },
+      replyOut: { status: clock.status, body: sse === undefined ? JSON.stringify(collected) : sse.written },
+    });
+  }
+}
+
+function send(url: string, body: string, apiKey: string | undefined, signal: AbortSignal): Promise<UpstreamResponse> {
+  return undiciRequest(url, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      accept: 'text/event-stream',
+      ...(apiKey === undefined ? {} : { authorization: `Bearer ${apiKey}` }),
+    },
+    body,
+    signal,
+    dispatcher: upstreamAgent,
+  });
+}
+
+/**
+ * Waits briefly for the backend's headers so an unreachable or failing backend becomes a 529
+ * Claude Code retries; a backend that is merely slow to answer gets message_start and pings.
+ */
+async function commitWhenSlow(
+  pending: Promise<UpstreamResponse>,
+  sse: SseWriter | undefined,
+  translator: StreamTranslator,
+  graceMs: number,
+): Promise<UpstreamResponse> {
+  if (sse === undefined) return pending;
+  let timer: NodeJS.Timeout | undefined;
+  const grace = new Promise<'slow'>((resolve) => {
+    timer = setTimeout(() => resolve('slow'), graceMs);
+  });
+  const first = await Promise.race([pending, grace]);
+  clearTimeout(timer);
+  if (first !== 'slow') return first;
+  await sse.write(translator.start());
+  sse.startPinging();
+  return pending;
+}
+
+/** Reads the upstream SSE and feeds every chunk through the translator. */
+async function pump(
+  response: UpstreamResponse,
+  translator: StreamTranslator,
+  clock: ExchangeClock,
+  exchange: Exchange,
+  deps: ExchangeDeps,
+  emit: (events: StreamEvent[]) => Promise<void>,
+  traceText: string[] | undefined,
+): Promise<void> {
+  const data: string[] = [];
+  const parser = createParser({ onEvent: (event) => data.push(event.data) });
+  const decoder = new TextDecoder();
+  let done = false;
+  let deltas = 0;
+  let lastProgress = 0;
+  for await (const bytes of response.body) {
+    const text = decoder.decode(bytes as Uint8Array, { stream: true });
+    traceText?.push(text);
+    parser.feed(text);
+    for (const item of data.splice(0)) {
+      if (item === '[DONE]') {
+        done = true;
+        continue;
+      }
+      const events = translator.push(parseChunk(item));
+      if (events.length === 0) continue;
+      if (clock.firstTokenAt === undefined && translator.firstTokenSeen) {
+        clock.firstTokenAt = Date.now();
+        deps.events.emit('request:first-token', { id: exchange.id, ttftMs: clock.firstTokenAt - exchange.startedAt });
+      }
+      await emit(events);
+      deltas += events.length;
+      const now = Date.now();
+      if (now - lastProgress >= PROGRESS_EVERY_MS) {
+        lastProgress = now;
+        deps.events.emit('request:progress', { id: exchange.id, outputTokens: deltas, elapsedMs: now - exchange.startedAt });
+      }
+    }
+  }
+  // A stream that ends without [DONE] or a finish_reason was cut off: never pass it off as complete.
+  if (!done && !translator.finishReasonSeen) throw overloaded('backend closed the stream before it finished');
+  await emit(translator.finish());
+}
+
+function parseChunk(data: string): ChatCompletionChunk {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(data);
+  } catch {
+    throw overloaded(`backend sent a malformed stream chunk: ${data.slice(0, 120)}`);
+  }
+  if (typeof parsed !== 'object' || parsed === null) throw overloaded('backend sent a non-object stream chunk');
+  if ('error' in parsed) throw overloaded(`backend error mid-stream: ${upstreamErrorDetail(data)}`);
+  const chunk = parsed as Partial<ChatCompletionChunk>;
+  return { ...chunk, choices: Array.isArray(chunk.choices) ? chunk.choices : [] };
+}
+
+/** The readable part of an upstream error body (OpenAI `{error:{message}}`, plain text, or HTML). */
+export function upstreamErrorDetail(text: string): string {
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (typeof parsed === 'object' && parsed !== null && 'error' in parsed) {
+      const error = (parsed as { error: unknown }).error;
+      if (typeof error === 'string') return error.slice(0, 300);
+      if (typeof error === 'object' && error !== null && 'message' in error) return String((error as { message: unknown }).message).slice(0, 300);
+    }
+  } catch {
+    // not JSON: fall through to the text itself
+  }
+  return text.replace(/\s+/g, ' ').trim().slice(0, 300);
+}
+
+function record(clock: ExchangeClock, translator: StreamTranslator): void {
+  const usage = translator.usage;
+  clock.promptTokens = usage.promptTokens;
+  clock.cachedTokens = usage.cachedTokens;
+  clock.outputTokens = usage.completionTokens;
+}
+
+function calibrate(deps: ExchangeDeps, model: string, raw: number, clock: ExchangeClock): void {
+  if (clock.promptTokens !== undefined) deps.counter.calibrate(model, raw, clock.promptTokens);
+}
+

@@ -1,0 +1,283 @@
+/**
+ * The in-process proxy: Anthropic Messages API in, the active upstream out.
+ * Listens on 127.0.0.1 only; every endpoint but `/` needs the run's key.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import type { MessagesRequest } from '../anthropic/types.js';
+import { parseCountTokensRequest, parseMessagesRequest } from '../anthropic/request-schema.js';
+import { CoreEvents } from '../core/events.js';
+import { anthropicToOpenAI } from '../translate/anthropic-to-openai.js';
+import { ApiError, badRequest } from './api-error.js';
+import { anthropicExchange, promptSegments } from './anthropic-exchange.js';
+import { checkKey, checkOrigin, generateKey } from './auth.js';
+import { sendJsonError, type Exchange, type ExchangeDeps } from './exchange.js';
+import { PrefixTracker, type RequestMetrics } from './metrics.js';
+import { openaiExchange } from './openai-exchange.js';
+import { TokenCounter } from './token-counter.js';
+import { TraceWriter } from './trace-writer.js';
+import type { Upstream } from './upstream.js';
+
+export interface ProxyOptions {
+  upstreams: Upstream[];
+  /** Name of the upstream that serves requests; the first one by default. */
+  active?: string;
+  /** 0 or undefined: a free port. */
+  port?: number;
+  key?: string;
+  /** Write a trace of every exchange; a string is the traces root folder. */
+  trace?: boolean | string;
+  events?: CoreEvents;
+  pingIntervalMs?: number;
+  headerGraceMs?: number;
+}
+
+export interface ProxyStatus {
+  url: string;
+  active: string;
+  upstreams: Array<{ name: string; url: string; protocol: string; model: string | undefined; contextWindow: number | undefined; available: boolean; reason: string | undefined }>;
+  requests: { total: number; inFlight: number; errors: number };
+  recent: RequestMetrics[];
+  calibration: Record<string, number | undefined>;
+  traceDir: string | undefined;
+  uptimeMs: number;
+}
+
+export interface Proxy {
+  url: string;
+  port: number;
+  key: string;
+  events: CoreEvents;
+  status(): ProxyStatus;
+  /** The upstream requests go to from now on (in-flight requests finish where they started). */
+  switchUpstream(name: string): void;
+  close(): Promise<void>;
+}
+
+const BODY_LIMIT = 64 * 1024 * 1024;
+const RECENT_LIMIT = 50;
+
+export async function startProxy(options: ProxyOptions): Promise<Proxy> {
+  if (options.upstreams.length === 0) throw new Error('startProxy needs at least one upstream');
+  const events = options.events ?? new CoreEvents();
+  const key = options.key ?? generateKey();
+  const counter = new TokenCounter();
+  await counter.ready();
+  const trace =
+    options.trace === undefined || options.trace === false
+      ? undefined
+      : new TraceWriter({
+          ...(typeof options.trace === 'string' ? { root: options.trace } : {}),
+          secrets: [key, ...options.upstreams.flatMap((u) => (u.apiKey === undefined ? [] : [u.apiKey]))],
+          onError: (message) => events.log('warn', 'trace', message),
+        });
+  const deps: ExchangeDeps = {
+    counter,
+    prefix: new PrefixTracker(),
+    events,
+    trace,
+    pingIntervalMs: options.pingIntervalMs ?? 5_000,
+    headerGraceMs: options.headerGraceMs ?? 250,
+  };
+  const state = new ProxyState(options.upstreams, options.active);
+  events.on('request:end', (m) => state.recordEnd(m));
+
+  const server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, (req, res) => {
+    void route(req, res, { key, deps, state }).catch((error: unknown) => {
+      events.log('error', 'proxy', `unhandled: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+      sendJsonError(res, new ApiError(500, 'api_error', 'internal proxy error; see the anyclaude log'));
+    });
+  });
+  // A client that sends garbage must not take the proxy down.
+  server.on('clientError', (_error, socket) => socket.destroy());
+  await listen(server, options.port ?? 0);
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://127.0.0.1:${port}`;
+
+  return {
+    url,
+    port,
+    key,
+    events,
+    status: () => state.snapshot(url, counter, trace?.root),
+    switchUpstream: (name) => {
+      const from = state.active.name;
+      state.activate(name);
+      events.emit('upstream:switch', { from, to: name });
+    },
+    close: () => close(server),
+  };
+}
+
+function listen(server: Server, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+function close(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}
+
+class ProxyState {
+  readonly upstreams: Upstream[];
+  active: Upstream;
+  total = 0;
+  inFlight = 0;
+  errors = 0;
+  readonly recent: RequestMetrics[] = [];
+  readonly startedAt = Date.now();
+
+  constructor(upstreams: Upstream[], active: string | undefined) {
+    this.upstreams = upstreams;
+    this.active = this.#find(active ?? upstreams[0]!.name);
+  }
+
+  activate(name: string): void {
+    this.active = this.#find(name);
+  }
+
+  /** A request whose `model` names an upstream goes there; anything else to the active one. */
+  select(model: string): Upstream {
+    return this.upstreams.find((u) => u.name === model) ?? this.active;
+  }
+
+  recordEnd(metrics: RequestMetrics): void {
+    this.inFlight = Math.max(0, this.inFlight - 1);
+    if (metrics.error !== undefined) this.errors++;
+    this.recent.push(metrics);
+    if (this.recent.length > RECENT_LIMIT) this.recent.shift();
+  }
+
+  snapshot(url: string, counter: TokenCounter, traceDir: string | undefined): ProxyStatus {
+    return {
+      url,
+      active: this.active.name,
+      upstreams: this.upstreams.map((u) => {
+        const reason = u.unavailable?.();
+        return { name: u.name, url: u.url, protocol: u.protocol, model: u.model, contextWindow: u.contextWindow, available: reason === undefined, reason };
+      }),
+      requests: { total: this.total, inFlight: this.inFlight, errors: this.errors },
+      recent: [...this.recent],
+      calibration: Object.fromEntries(this.upstreams.map((u) => [u.name, u.model === undefined ? undefined : counter.ratio(u.model)])),
+      traceDir,
+      uptimeMs: Date.now() - this.startedAt,
+    };
+  }
+
+  #find(name: string): Upstream {
+    const upstream = this.upstreams.find((u) => u.name === name);
+    if (upstream === undefined) {
+      throw new Error(`unknown backend "${name}"; known: ${this.upstreams.map((u) => u.name).join(', ')}`);
+    }
+    return upstream;
+  }
+}
+
+interface RouteContext {
+  key: string;
+  deps: ExchangeDeps;
+  state: ProxyState;
+}
+
+async function route(req: IncomingMessage, res: ServerResponse, ctx: RouteContext): Promise<void> {
+  try {
+    checkOrigin(req);
+    const path = (req.url ?? '/').split('?')[0];
+    const method = req.method ?? 'GET';
+    // Claude Code probes `HEAD /` without credentials at start-up.
+    if (path === '/' && (method === 'HEAD' || method === 'GET')) {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.end(method === 'HEAD' ? undefined : 'anyclaude proxy\n');
+      return;
+    }
+    checkKey(req, ctx.key);
+    if (method === 'POST' && path === '/v1/messages') return await messages(req, res, ctx);
+    if (method === 'POST' && path === '/v1/messages/count_tokens') return await countTokens(req, res, ctx);
+    if (method === 'GET' && path === '/v1/models') return models(res, ctx.state);
+    if (method === 'GET' && path === '/_anyclaude/status') return json(res, 200, ctx.state.snapshot(`http://${req.headers.host}`, ctx.deps.counter, ctx.deps.trace?.root));
+    throw new ApiError(404, 'not_found_error', `${method} ${path} is not an endpoint of anyclaude`);
+  } catch (error) {
+    if (error instanceof ApiError) sendJsonError(res, error);
+    else throw error;
+  }
+}
+
+async function messages(req: IncomingMessage, res: ServerResponse, ctx: RouteContext): Promise<void> {
+  const rawBody = await readBody(req);
+  const parsed = parseMessagesRequest(parseJson(rawBody));
+  if (!parsed.ok) throw badRequest(parsed.error);
+  const request = parsed.value;
+  const upstream = ctx.state.select(request.model);
+  const id = randomBytes(12).toString('hex');
+  const sessionHeader = req.headers['x-claude-code-session-id'];
+  const exchange: Exchange = {
+    id,
+    req,
+    res,
+    rawBody,
+    request,
+    upstream,
+    sessionId: typeof sessionHeader === 'string' ? sessionHeader : undefined,
+    startedAt: Date.now(),
+  };
+  ctx.state.total++;
+  ctx.state.inFlight++;
+  ctx.deps.events.emit('request:start', { id, sessionId: exchange.sessionId, upstream: upstream.name, model: request.model, stream: request.stream === true, at: exchange.startedAt });
+  if (upstream.protocol === 'anthropic') await anthropicExchange(exchange, ctx.deps);
+  else await openaiExchange(exchange, ctx.deps);
+}
+
+/** Counted the way `/v1/messages` counts, so Claude Code's `/context` matches what the backend will see. */
+async function countTokens(req: IncomingMessage, res: ServerResponse, ctx: RouteContext): Promise<void> {
+  const parsed = parseCountTokensRequest(parseJson(await readBody(req)));
+  if (!parsed.ok) throw badRequest(parsed.error);
+  const request: MessagesRequest = parsed.value;
+  const upstream = ctx.state.select(request.model);
+  const model = upstream.model ?? request.model;
+  const segments = upstream.protocol === 'openai' ? anthropicToOpenAI(request, { model, profile: upstream.profile }).segments : promptSegments(request);
+  const raw = ctx.deps.counter.countRaw(segments);
+  json(res, 200, { input_tokens: ctx.deps.counter.calibrated(model, raw) });
+}
+
+function models(res: ServerResponse, state: ProxyState): void {
+  const data = state.upstreams.map((u) => ({
+    type: 'model',
+    id: u.name,
+    display_name: `${u.name}${u.model === undefined ? '' : ` (${u.model})`}`,
+    created_at: '1970-01-01T00:00:00Z',
+  }));
+  json(res, 200, { data, has_more: false, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null });
+}
+
+function json(res: ServerResponse, status: number, value: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(value));
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw badRequest(`request body is not valid JSON: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > BODY_LIMIT) throw new ApiError(413, 'request_too_large', `request body over ${BODY_LIMIT / 1024 / 1024} MiB`);
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}

@@ -1,0 +1,92 @@
+/**
+ * Debug traces: one JSON file per exchange (request in, upstream request, upstream reply,
+ * reply out) under `<root>/<backend>/`. Private (dir 0700, files 0600) and redacted, and a
+ * failing write (full disk) is reported, never thrown: tracing must not break a request.
+ */
+import { mkdir, writeFile, chmod } from 'node:fs/promises';
+import { join } from 'node:path';
+import { homedir } from 'node:os';
+
+export interface TraceExchange {
+  id: string;
+  backend: string;
+  startedAt: number;
+  requestIn: { method: string; url: string; headers: Record<string, string | string[] | undefined>; body: string };
+  upstreamRequest?: { url: string; body: string };
+  upstreamReply?: { status: number; body: string };
+  replyOut?: { status: number; body: string };
+  metrics?: unknown;
+}
+
+export const defaultTraceRoot = (): string => join(homedir(), '.anyclaude', 'traces');
+
+const SECRET_HEADERS = new Set(['x-api-key', 'authorization', 'proxy-authorization', 'cookie', 'set-cookie']);
+/** Anthropic, OpenAI and Hugging Face key shapes, wherever they appear in a body. */
+const SECRET_PATTERN = /\b(sk-ant-[A-Za-z0-9_-]{8,}|sk-[A-Za-z0-9_-]{20,}|hf_[A-Za-z0-9]{20,})/g;
+/** Traces of a 1M-token session must not fill the disk: each part is capped. */
+const PART_LIMIT = 8 * 1024 * 1024;
+
+export function redactHeaders(headers: TraceExchange['requestIn']['headers']): Record<string, string | string[] | undefined> {
+  const out: Record<string, string | string[] | undefined> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    out[name] = SECRET_HEADERS.has(name.toLowerCase()) ? '[REDACTED]' : value;
+  }
+  return out;
+}
+
+export function redactText(text: string, extraSecrets: readonly string[] = []): string {
+  let out = text.replace(SECRET_PATTERN, '[REDACTED]');
+  for (const secret of extraSecrets) if (secret.length >= 8) out = out.split(secret).join('[REDACTED]');
+  return out.length > PART_LIMIT ? `${out.slice(0, PART_LIMIT)}…[truncated ${out.length - PART_LIMIT} chars]` : out;
+}
+
+export class TraceWriter {
+  readonly root: string;
+  readonly #secrets: readonly string[];
+  readonly #onError: (message: string) => void;
+  readonly #madeDirs = new Set<string>();
+
+  constructor(options: { root?: string; secrets?: readonly string[]; onError: (message: string) => void }) {
+    this.root = options.root ?? defaultTraceRoot();
+    this.#secrets = options.secrets ?? [];
+    this.#onError = options.onError;
+  }
+
+  /** Resolves with the file path, or undefined when the write failed (already reported). */
+  async write(exchange: TraceExchange): Promise<string | undefined> {
+    const dir = join(this.root, safeName(exchange.backend));
+    const file = join(dir, `${new Date(exchange.startedAt).toISOString().replace(/[:.]/g, '-')}-${safeName(exchange.id)}.json`);
+    try {
+      await this.#ensureDir(dir);
+      await writeFile(file, this.#serialise(exchange), { mode: 0o600, flag: 'wx' });
+      return file;
+    } catch (error) {
+      this.#onError(`trace not written (${file}): ${error instanceof Error ? error.message : String(error)}`);
+      return undefined;
+    }
+  }
+
+  async #ensureDir(dir: string): Promise<void> {
+    if (this.#madeDirs.has(dir)) return;
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    // mkdir's mode is filtered by umask and ignored for existing folders.
+    await chmod(this.root, 0o700);
+    await chmod(dir, 0o700);
+    this.#madeDirs.add(dir);
+  }
+
+  #serialise(exchange: TraceExchange): string {
+    const redacted: TraceExchange = {
+      ...exchange,
+      requestIn: { ...exchange.requestIn, headers: redactHeaders(exchange.requestIn.headers), body: redactText(exchange.requestIn.body, this.#secrets) },
+      ...(exchange.upstreamRequest && { upstreamRequest: { ...exchange.upstreamRequest, body: redactText(exchange.upstreamRequest.body, this.#secrets) } }),
+      ...(exchange.upstreamReply && { upstreamReply: { ...exchange.upstreamReply, body: redactText(exchange.upstreamReply.body, this.#secrets) } }),
+      ...(exchange.replyOut && { replyOut: { ...exchange.replyOut, body: redactText(exchange.replyOut.body, this.#secrets) } }),
+    };
+    return `${JSON.stringify(redacted, null, 2)}\n`;
+  }
+}
+
+function safeName(name: string): string {
+  return name.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 80) || 'unnamed';
+}

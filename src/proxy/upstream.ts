@@ -1,0 +1,40 @@
+/** A server the proxy forwards to, and the HTTP client it uses for all of them. */
+import { Agent } from 'undici';
+import type { UpstreamFlavor, UpstreamProfile } from '../translate/upstream-profile.js';
+
+export type UpstreamProtocol = 'openai' | 'anthropic';
+
+export interface Upstream {
+  /** Also the alias a request's `model` may name to route here (Claude Code's `/model lmstudio`). */
+  name: string;
+  /** Base URL: `/v1/chat/completions` or `/v1/messages` is appended (mlx-omni: `http://…/anthropic`). */
+  url: string;
+  protocol: UpstreamProtocol;
+  flavor: UpstreamFlavor | 'claude';
+  /** The served model id; sent as `model` on every request. Undefined in pass-through `claude` mode. */
+  model: string | undefined;
+  /** Tokens; undefined when unknown (no context check then). */
+  contextWindow: number | undefined;
+  profile: UpstreamProfile;
+  /** Sent as `Authorization: Bearer` (openai) or `x-api-key` (anthropic). */
+  apiKey?: string;
+  /** Why the backend cannot take requests now (starting, restarting), or undefined when it can. */
+  unavailable?: () => string | undefined;
+}
+
+/**
+ * Long prefills (20K tokens on a laptop) can keep headers and body silent for minutes;
+ * Claude Code itself waits, so the proxy must not give up first.
+ */
+const UPSTREAM_TIMEOUT_MS = 15 * 60_000;
+
+export const upstreamAgent = new Agent({
+  headersTimeout: UPSTREAM_TIMEOUT_MS,
+  bodyTimeout: UPSTREAM_TIMEOUT_MS,
+  keepAliveTimeout: 30_000,
+  connect: { timeout: 10_000 },
+});
+
+export function joinUrl(base: string, path: string): string {
+  return `${base.replace(/\/+$/, '')}${path}`;
+}
