@@ -1,0 +1,48 @@
+/** `anyclaude proxy` as a user runs it: the two export lines, then a clean exit on a signal. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startScriptedUpstream, type ScriptedUpstream } from '../support/scripted-upstream.js';
+import { startProxyProcess } from '../support/cli.js';
+import { execa } from 'execa';
+import { BIN } from '../support/cli.js';
+
+describe('anyclaude proxy', () => {
+  let upstream: ScriptedUpstream;
+  beforeAll(async () => {
+    upstream = await startScriptedUpstream({ flavor: 'mlx-lm', modelId: 'mlx-community/tiny' });
+  });
+  afterAll(() => upstream.close());
+
+  it('prints exactly the two export lines, serves, and exits 0 on SIGTERM', async () => {
+    const proxy = await startProxyProcess(['proxy', '--upstream', upstream.url, '--flavor', 'mlx-lm', '--key', 'test-key-123']);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(proxy.stdoutLines).toEqual([`export ANTHROPIC_BASE_URL=${proxy.env.ANTHROPIC_BASE_URL}`, 'export ANTHROPIC_API_KEY=test-key-123']);
+    expect(proxy.env.ANTHROPIC_BASE_URL).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    const response = await fetch(`${proxy.env.ANTHROPIC_BASE_URL}/v1/messages`, {
+      method: 'POST',
+      headers: { 'x-api-key': 'test-key-123', 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'claude-x', max_tokens: 20, messages: [{ role: 'user', content: 'hi' }] }),
+    });
+    expect(response.status).toBe(200);
+    // The served model id was discovered from /v1/models and is what the backend receives.
+    expect((upstream.chatRequests.at(-1)?.body as { model: string }).model).toBe('mlx-community/tiny');
+    proxy.child.kill('SIGTERM');
+    const result = await proxy.child;
+    expect(result.exitCode).toBe(0);
+    expect(String(result.stdout).trim().split('\n')).toHaveLength(2);
+  });
+
+  it('PROXY_ONLY=true anyclaude behaves the same', async () => {
+    const proxy = await startProxyProcess(['--upstream', upstream.url, '--model', 'm'], { PROXY_ONLY: 'true' });
+    expect(proxy.env.ANTHROPIC_API_KEY).toMatch(/^anyclaude-/);
+    proxy.child.kill('SIGINT');
+    expect((await proxy.child).exitCode).toBe(0);
+  });
+
+  it('fails with one readable line and a fix when the backend is not there', async () => {
+    const result = await execa('node', [BIN, 'proxy', '--upstream', 'http://127.0.0.1:9'], { reject: false });
+    expect(result.exitCode).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toMatch(/^anyclaude: could not learn the served model from http:\/\/127\.0\.0\.1:9\/v1\/models/);
+    expect(result.stderr).toContain('fix: start the backend first, or pass --model');
+  });
+});
