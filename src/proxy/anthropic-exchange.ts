@@ -18,7 +18,7 @@ import {
   type Exchange,
   type ExchangeDeps,
 } from './exchange.js';
-import { upstreamErrorDetail } from './openai-exchange.js';
+import { observePrefix, upstreamErrorDetail } from './openai-exchange.js';
 import { SseWriter } from './sse-writer.js';
 import { joinUrl, upstreamAgent } from './upstream.js';
 
@@ -49,9 +49,6 @@ export async function anthropicExchange(exchange: Exchange, deps: ExchangeDeps):
   const raw = deps.counter.countRaw(segments);
   const model = upstream.model ?? request.model;
   clock.estimatedPromptTokens = deps.counter.calibrated(model, raw);
-  const prefix = deps.prefix.observe(exchange.sessionId, segments.join(''));
-  clock.prefixStability = prefix?.stability;
-  clock.prefixPreserved = prefix?.preserved;
   const streaming = request.stream === true;
   const sse = streaming ? new SseWriter(res, { pingIntervalMs: deps.pingIntervalMs, record: deps.trace !== undefined }) : undefined;
   const url = joinUrl(upstream.url, '/v1/messages');
@@ -71,7 +68,9 @@ export async function anthropicExchange(exchange: Exchange, deps: ExchangeDeps):
     headers['anthropic-version'] ??= '2023-06-01';
     if (upstream.apiKey !== undefined) headers['x-api-key'] = upstream.apiKey;
     clock.upstreamSentAt = Date.now();
-    const response = await undiciRequest(url, { method: 'POST', headers, body, signal: controller.signal, dispatcher: upstreamAgent });
+    const pending = undiciRequest(url, { method: 'POST', headers, body, signal: controller.signal, dispatcher: upstreamAgent });
+    observePrefix(clock, deps, segments);
+    const response = await pending;
     if (response.statusCode < 200 || response.statusCode >= 300) {
       const text = await response.body.text().catch(() => '');
       replyText.push(text);

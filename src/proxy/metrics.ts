@@ -48,20 +48,41 @@ export function commonPrefixLength(a: string, b: string): number {
 
 const SESSION_LIMIT = 64;
 
+/**
+ * Compares prompts segment by segment (tools block, then each message): equal segments are
+ * one native string compare, and only the first differing one is scanned character by character.
+ */
 export class PrefixTracker {
-  readonly #last = new Map<string, string>();
+  readonly #last = new Map<string, readonly string[]>();
 
-  /** Compares `prompt` with the session's previous prompt, then remembers it. */
-  observe(sessionId: string | undefined, prompt: string): { stability: number; preserved: number } | undefined {
-    if (sessionId === undefined || prompt.length === 0) return undefined;
+  /** Compares `segments` with the session's previous prompt, then remembers them. */
+  observe(sessionId: string | undefined, segments: readonly string[]): { stability: number; preserved: number } | undefined {
+    if (sessionId === undefined || segments.length === 0) return undefined;
     const previous = this.#last.get(sessionId);
     this.#last.delete(sessionId);
-    this.#last.set(sessionId, prompt);
+    this.#last.set(sessionId, segments);
     if (this.#last.size > SESSION_LIMIT) this.#last.delete(this.#last.keys().next().value as string);
     if (previous === undefined) return undefined;
-    const common = commonPrefixLength(previous, prompt);
-    return { stability: common / prompt.length, preserved: common / previous.length };
+    const common = commonSegmentPrefix(previous, segments);
+    const total = (list: readonly string[]): number => list.reduce((n, s) => n + s.length, 0);
+    const current = total(segments);
+    const before = total(previous);
+    return { stability: current === 0 ? 1 : common / current, preserved: before === 0 ? 1 : common / before };
   }
+}
+
+function commonSegmentPrefix(a: readonly string[], b: readonly string[]): number {
+  let common = 0;
+  for (let i = 0; i < Math.min(a.length, b.length); i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x === y) {
+      common += x.length;
+      continue;
+    }
+    return common + commonPrefixLength(x, y);
+  }
+  return common;
 }
 
 export function rate(tokens: number | undefined, ms: number | undefined): number | undefined {

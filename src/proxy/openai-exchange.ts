@@ -32,9 +32,6 @@ export async function openaiExchange(exchange: Exchange, deps: ExchangeDeps): Pr
   const translated = anthropicToOpenAI(request, { model, profile: upstream.profile });
   const raw = deps.counter.countRaw(translated.segments);
   clock.estimatedPromptTokens = deps.counter.calibrated(model, raw);
-  const prefix = deps.prefix.observe(exchange.sessionId, translated.segments.join(''));
-  clock.prefixStability = prefix?.stability;
-  clock.prefixPreserved = prefix?.preserved;
 
   const streaming = request.stream === true;
   const sse = streaming ? new SseWriter(res, { pingIntervalMs: deps.pingIntervalMs, record: deps.trace !== undefined }) : undefined;
@@ -57,6 +54,8 @@ export async function openaiExchange(exchange: Exchange, deps: ExchangeDeps): Pr
     const controller = abortOnHangUp(res, clock);
     clock.upstreamSentAt = Date.now();
     const pending = send(url, body, upstream.apiKey, controller.signal);
+    // Bookkeeping runs while the backend prefills, off the path to the first token.
+    observePrefix(clock, deps, translated.segments);
     const response = await commitWhenSlow(pending, sse, translator, deps.headerGraceMs);
     if (response.statusCode < 200 || response.statusCode >= 300) {
       const text = await response.body.text().catch(() => '');
@@ -153,24 +152,26 @@ async function pump(
     const text = decoder.decode(bytes as Uint8Array, { stream: true });
     traceText?.push(text);
     parser.feed(text);
+    // Everything one network read brought goes out in one write: per-chunk writes cost more than the translation.
+    const batch: StreamEvent[] = [];
     for (const item of data.splice(0)) {
       if (item === '[DONE]') {
         done = true;
         continue;
       }
-      const events = translator.push(parseChunk(item));
-      if (events.length === 0) continue;
+      batch.push(...translator.push(parseChunk(item)));
       if (clock.firstTokenAt === undefined && translator.firstTokenSeen) {
         clock.firstTokenAt = Date.now();
         deps.events.emit('request:first-token', { id: exchange.id, ttftMs: clock.firstTokenAt - exchange.startedAt });
       }
-      await emit(events);
-      deltas += events.length;
-      const now = Date.now();
-      if (now - lastProgress >= PROGRESS_EVERY_MS) {
-        lastProgress = now;
-        deps.events.emit('request:progress', { id: exchange.id, outputTokens: deltas, elapsedMs: now - exchange.startedAt });
-      }
+    }
+    if (batch.length === 0) continue;
+    await emit(batch);
+    deltas += batch.length;
+    const now = Date.now();
+    if (now - lastProgress >= PROGRESS_EVERY_MS) {
+      lastProgress = now;
+      deps.events.emit('request:progress', { id: exchange.id, outputTokens: deltas, elapsedMs: now - exchange.startedAt });
     }
   }
   // A stream that ends without [DONE] or a finish_reason was cut off: never pass it off as complete.
@@ -204,6 +205,12 @@ export function upstreamErrorDetail(text: string): string {
     // not JSON: fall through to the text itself
   }
   return text.replace(/\s+/g, ' ').trim().slice(0, 300);
+}
+
+export function observePrefix(clock: ExchangeClock, deps: ExchangeDeps, segments: readonly string[]): void {
+  const prefix = deps.prefix.observe(clock.exchange.sessionId, segments);
+  clock.prefixStability = prefix?.stability;
+  clock.prefixPreserved = prefix?.preserved;
 }
 
 function record(clock: ExchangeClock, translator: StreamTranslator): void {

@@ -3,7 +3,6 @@
  * sends `ping` while the backend is still prefilling, so a long prompt never looks dead.
  */
 import type { ServerResponse } from 'node:http';
-import { once } from 'node:events';
 import type { StreamEvent } from '../anthropic/types.js';
 
 export function sseFrame(event: StreamEvent): string {
@@ -68,7 +67,7 @@ export class SseWriter {
     if (this.#res.destroyed || this.#res.writableEnded) return;
     this.#record?.push(text);
     this.#arm();
-    if (!this.#res.write(text)) await Promise.race([once(this.#res, 'drain'), once(this.#res, 'close')]);
+    if (!this.#res.write(text)) await drained(this.#res);
   }
 
   end(): void {
@@ -84,4 +83,17 @@ export class SseWriter {
     }, this.#pingMs);
     this.#timer.unref();
   }
+}
+
+/** Resolves on 'drain' or 'close', whichever comes first, and leaves no listener behind. */
+function drained(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
 }
