@@ -39,15 +39,17 @@ export async function runProxyCommand(options: ProxyCommandOptions): Promise<voi
     ...(options.key === undefined ? {} : { key: options.key }),
     ...(options.trace === true ? { trace: true } : {}),
   });
-  // stdout carries exactly these two lines so `eval "$(anyclaude proxy …)"` works; the rest goes to stderr.
-  process.stdout.write(`export ANTHROPIC_BASE_URL=${proxy.url}\nexport ANTHROPIC_API_KEY=${proxy.key}\n`);
+  const stopped = waitForSignal(proxy);
   events.on('request:end', (m) => process.stderr.write(`${formatRequestLine(m)}\n`));
   events.on('log', (e) => {
     if (e.level !== 'debug') process.stderr.write(`[${e.level}] ${e.source}: ${e.message}\n`);
   });
-  await waitForSignal(proxy);
+  // stdout carries exactly these two lines so `eval "$(anyclaude proxy …)"` works; the rest goes to stderr.
+  process.stdout.write(`export ANTHROPIC_BASE_URL=${proxy.url}\nexport ANTHROPIC_API_KEY=${proxy.key}\n`);
+  await stopped;
 }
 
+/** Handlers are in place before the ready lines are printed, so a signal right after them is never lost. */
 function waitForSignal(proxy: Proxy): Promise<void> {
   return new Promise((resolve) => {
     const stop = (): void => {

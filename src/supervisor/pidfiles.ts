@@ -82,7 +82,8 @@ export async function reapStale(pidDir: string, options: { events?: CoreEvents; 
 
 async function reapServer(record: PidRecord, running: ProcessDescriptor | undefined, timeoutMs: number): Promise<ReapedPidfile['outcome']> {
   if (running === undefined || isZombie(running)) return 'gone';
-  if (!isOurs(running, record, [record.command, ...record.args])) return 'not-ours';
+  // We only ever record group leaders; anything else is not a pidfile we wrote.
+  if (record.pgid !== record.pid || !isOurs(running, record, [record.command, ...record.args])) return 'not-ours';
   await terminateGroup(record.pgid, { timeoutMs });
   return 'killed';
 }

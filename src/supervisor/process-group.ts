@@ -6,6 +6,8 @@ import { readFileSync } from 'node:fs';
 
 /** Send `signal` to every process in the group; false when the group no longer exists. */
 export function signalGroup(pgid: number, signal: NodeJS.Signals): boolean {
+  // kill(-1) would signal every process we may signal, and kill(-0) our own group.
+  if (!Number.isInteger(pgid) || pgid <= 1) throw new RangeError(`refusing to signal process group ${pgid}`);
   try {
     process.kill(-pgid, signal);
     return true;
