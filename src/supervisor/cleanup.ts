@@ -55,7 +55,12 @@ function install(): void {
       }
     }
   });
-  for (const signal of HANDLED_SIGNALS) process.on(signal, () => void exitAfterCleanup(128 + constants.signals[signal]));
+  for (const signal of HANDLED_SIGNALS) {
+    process.on(signal, () => {
+      if (signal === 'SIGINT' && interruptHandler !== undefined) return interruptHandler();
+      void exitAfterCleanup(128 + constants.signals[signal]);
+    });
+  }
   process.on('uncaughtException', (error) => {
     // Replacing Node's default handler means printing the error ourselves, as Node would.
     console.error(error);
@@ -64,6 +69,16 @@ function install(): void {
 }
 
 let exiting = false;
+let interruptHandler: (() => void) | undefined;
+
+/**
+ * While a child owns the terminal (Claude Code), Ctrl-C is its to handle: the terminal sends
+ * SIGINT to the whole foreground group, so anyclaude must not exit on it. `undefined` restores exiting.
+ */
+export function handleInterrupt(handler: (() => void) | undefined): void {
+  install();
+  interruptHandler = handler;
+}
 
 async function exitAfterCleanup(code: number): Promise<void> {
   if (exiting) {

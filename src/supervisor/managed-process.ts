@@ -262,7 +262,7 @@ export class ManagedProcess {
 
   #onLine(line: string): void {
     this.logs.push(line);
-    this.#o.events?.log('info', this.#o.name, line);
+    this.#o.events?.log('debug', this.#o.name, line);
   }
 
   #setState(state: ServerState, reason: string | undefined): void {

@@ -1,0 +1,121 @@
+/**
+ * mlx_lm.server in a venv anyclaude keeps. Facts that shaped this (../shared/notes/backends.md):
+ * the port binds before the weights load and `/health` always says ok, so readiness is a
+ * 1-token completion; the server does not report the context window, so it comes from the
+ * model's config.json; any `model` other than the served one makes it load that name.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { request } from 'undici';
+import { AnyclaudeError } from '../core/errors.js';
+import { ManagedProcess } from '../supervisor/managed-process.js';
+import { pickPort } from '../supervisor/ports.js';
+import { UPSTREAM_PROFILES } from '../translate/upstream-profile.js';
+import type { BackendAdapter, RunningBackend } from './backend.js';
+import { readContextWindow, resolveModel } from './model-resolver.js';
+import { ensureVenv } from './venv.js';
+
+const PYTHON_DIR = fileURLToPath(new URL('../../python/mlx-lm/', import.meta.url));
+
+/** The pinned requirements for this machine: Apple Silicon, NVIDIA CUDA, or CPU. */
+export function mlxRequirements(platform: NodeJS.Platform = process.platform, arch: string = process.arch): string {
+  if (platform === 'darwin' && arch === 'arm64') return join(PYTHON_DIR, 'requirements-darwin-arm64.txt');
+  if (platform === 'linux' && hasNvidiaGpu()) return join(PYTHON_DIR, 'requirements-linux-cuda12.txt');
+  if (platform === 'linux') return join(PYTHON_DIR, 'requirements-linux-cpu.txt');
+  throw new AnyclaudeError('BACKEND_UNSUPPORTED_PLATFORM', `mlx-lm has no build for ${platform}/${arch}`, {
+    fix: 'use --backend llama-cpp, ollama or lmstudio on this machine',
+  });
+}
+
+function hasNvidiaGpu(): boolean {
+  return existsSync('/proc/driver/nvidia/version') || existsSync('/dev/nvidiactl');
+}
+
+export const MLX_LM_VENV = { name: 'mlx-lm', importCheck: 'import mlx.core, mlx_lm' } as const;
+
+export const mlxLmBackend: BackendAdapter = {
+  name: 'mlx-lm',
+
+  async detect() {
+    if (process.platform === 'darwin' && process.arch === 'arm64') return { name: 'mlx-lm', url: '', detail: 'Apple Silicon: anyclaude can run mlx_lm.server' };
+    return undefined;
+  },
+
+  async start(options, ctx) {
+    if (options.model === undefined) {
+      throw new AnyclaudeError('MODEL_REQUIRED', 'mlx-lm needs a model', { fix: 'pass --model <name, Hugging Face id or path>, e.g. --model Qwen3-Coder-30B' });
+    }
+    const model = await resolveModel(options.model);
+    if (model.kind === 'local' && model.format === 'gguf') {
+      throw new AnyclaudeError('MODEL_FORMAT', `${model.path} is a GGUF file, which mlx_lm.server cannot load`, {
+        fix: 'use --backend llama-cpp for GGUF models, or pick an MLX model directory',
+      });
+    }
+    const modelId = model.kind === 'local' ? model.path : model.id;
+    const contextWindow = options.context ?? (model.kind === 'local' ? await readContextWindow(model.path) : undefined);
+    const venv = await ensureVenv(
+      { ...MLX_LM_VENV, requirements: mlxRequirements() },
+      {
+        home: ctx.home,
+        events: ctx.events,
+        ...(options.python === undefined ? {} : { python: options.python }),
+        ...(options.upgradeVenv === undefined ? {} : { upgrade: options.upgradeVenv }),
+        ...(options.onInstallProgress === undefined ? {} : { onProgress: options.onInstallProgress }),
+      },
+    );
+    const port = await pickPort(options.port, { strict: options.port !== undefined });
+    const url = `http://127.0.0.1:${port}`;
+    const server = new ManagedProcess({
+      name: 'mlx-lm',
+      command: venv.bin('mlx_lm.server'),
+      args: ['--model', modelId, '--host', '127.0.0.1', '--port', String(port), '--prompt-cache-size', '8', '--log-level', 'INFO'],
+      // An HF id is downloaded on first start; keep the user's cache, never anyclaude's own.
+      env: { PYTHONUNBUFFERED: '1' },
+      logFile: join(ctx.home, 'logs', 'mlx-lm.log'),
+      pidDir: join(ctx.home, 'run'),
+      readiness: (signal) => oneTokenCompletion(url, modelId, signal),
+      events: ctx.events,
+      ...(options.readyTimeoutMs === undefined ? {} : { readyTimeoutMs: options.readyTimeoutMs }),
+    });
+    server.onState((change) => ctx.events.emit('backend:state', { backend: 'mlx-lm', state: change.state, reason: change.reason }));
+    await server.start();
+    return {
+      info: {
+        name: 'mlx-lm',
+        url,
+        modelId,
+        contextWindow,
+        capabilities: { toolCalls: 'native', cachedTokens: true, protocols: ['openai'], preferred: 'openai' },
+        managed: true,
+      },
+      upstream: {
+        name: 'mlx-lm',
+        url,
+        protocol: 'openai',
+        flavor: 'mlx-lm',
+        model: modelId,
+        contextWindow,
+        profile: UPSTREAM_PROFILES['mlx-lm'],
+        unavailable: () => server.unavailableReason(),
+      },
+      status: () => ({ state: server.state, reason: server.unavailableReason(), restarts: server.restarts, pid: server.pid, logTail: server.logs.tail(20) }),
+      stop: () => server.stop(),
+      process: server,
+    } satisfies RunningBackend & { process: ManagedProcess };
+  },
+};
+
+/** The only real readiness signal: it blocks until the weights are loaded. */
+async function oneTokenCompletion(url: string, model: string, signal: AbortSignal): Promise<void> {
+  const response = await request(`${url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }], max_tokens: 1, stream: false }),
+    signal,
+    headersTimeout: 600_000,
+    bodyTimeout: 600_000,
+  });
+  const text = await response.body.text();
+  if (response.statusCode !== 200) throw new Error(`readiness completion answered HTTP ${response.statusCode}: ${text.slice(0, 200)}`);
+}

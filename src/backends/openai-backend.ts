@@ -1,0 +1,211 @@
+/**
+ * Any OpenAI-compatible server named by URL (vLLM, SGLang, exo, a hosted API), plus the helpers
+ * every backend adapter shares: discovery requests with short timeouts, reading untyped JSON,
+ * building the Upstream, and wrapping a server as a RunningBackend.
+ */
+import { request } from 'undici';
+import type { CoreEvents } from '../core/events.js';
+import { AnyclaudeError } from '../core/errors.js';
+import { joinUrl, upstreamAgent, type Upstream, type UpstreamProtocol } from '../proxy/upstream.js';
+import type { ManagedProcess } from '../supervisor/managed-process.js';
+import { UPSTREAM_PROFILES, type UpstreamFlavor } from '../translate/upstream-profile.js';
+import type { BackendAdapter, BackendContext, BackendInfo, BackendName, BackendStartOptions, Detection, RunningBackend } from './backend.js';
+
+// ---- shared by the adapters -------------------------------------------------------------------
+
+/** A discovery request gives up after this long (ms): a local server answers these in milliseconds. */
+export const PROBE_TIMEOUT_MS = 1_500;
+/** Log lines a status() quotes. */
+const STATUS_LOG_LINES = 50;
+
+export interface HttpAnswer {
+  status: number;
+  text: string;
+  /** The parsed body; undefined when it is not JSON. */
+  json: unknown;
+}
+
+export interface ProbeOptions {
+  timeoutMs?: number;
+  apiKey?: string;
+  method?: 'GET' | 'POST';
+  body?: unknown;
+}
+
+/** One discovery request; undefined when nothing answered (refused, timed out, reset). Never throws. */
+export async function probe(url: string, options: ProbeOptions = {}): Promise<HttpAnswer | undefined> {
+  const timeoutMs = options.timeoutMs ?? PROBE_TIMEOUT_MS;
+  const headers: Record<string, string> = {};
+  if (options.apiKey !== undefined) headers.authorization = `Bearer ${options.apiKey}`;
+  if (options.body !== undefined) headers['content-type'] = 'application/json';
+  try {
+    const response = await request(url, {
+      method: options.method ?? 'GET',
+      headers,
+      body: options.body === undefined ? null : JSON.stringify(options.body),
+      dispatcher: upstreamAgent,
+      signal: AbortSignal.timeout(timeoutMs),
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+    });
+    const text = await response.body.text();
+    return { status: response.statusCode, text, json: parseJson(text) };
+  } catch {
+    return undefined;
+  }
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+export function isOk(answer: HttpAnswer | undefined): answer is HttpAnswer {
+  return answer !== undefined && answer.status >= 200 && answer.status < 300;
+}
+
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+export function records(value: unknown): Record<string, unknown>[] {
+  return Array.isArray(value) ? value.filter(isRecord) : [];
+}
+
+export function stringField(value: unknown): string | undefined {
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+export function positiveInt(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isInteger(value) && value > 0 ? value : undefined;
+}
+
+/** Base URL as Upstream wants it: no trailing slash, no trailing `/v1` (the proxy appends `/v1/...`). */
+export function baseUrl(url: string): string {
+  return url.trim().replace(/\/+$/, '').replace(/\/v1$/, '');
+}
+
+export function loopbackUrl(port: number): string {
+  return `http://127.0.0.1:${port}`;
+}
+
+export interface UpstreamSpec {
+  name: BackendName;
+  url: string;
+  protocol: UpstreamProtocol;
+  flavor: UpstreamFlavor;
+  model: string | undefined;
+  contextWindow: number | undefined;
+  apiKey?: string | undefined;
+  unavailable?: () => string | undefined;
+}
+
+export function makeUpstream(spec: UpstreamSpec): Upstream {
+  return {
+    name: spec.name,
+    url: spec.url,
+    protocol: spec.protocol,
+    flavor: spec.flavor,
+    model: spec.model,
+    contextWindow: spec.contextWindow,
+    profile: UPSTREAM_PROFILES[spec.flavor],
+    ...(spec.apiKey === undefined ? {} : { apiKey: spec.apiKey }),
+    ...(spec.unavailable === undefined ? {} : { unavailable: spec.unavailable }),
+  };
+}
+
+/** A server anyclaude found running: it does not stop it, and reports it as 'external'. */
+export function externalBackend(info: BackendInfo, upstream: Upstream): RunningBackend {
+  return {
+    info,
+    upstream,
+    status: () => ({ state: 'external', reason: undefined, restarts: 0, pid: undefined, logTail: [] }),
+    stop: async () => undefined,
+  };
+}
+
+/** A server anyclaude started: status from its state machine, stop() stops the process group. */
+export function managedBackend(info: BackendInfo, upstream: Upstream, server: ManagedProcess): RunningBackend {
+  return {
+    info,
+    upstream,
+    status: () => ({ state: server.state, reason: server.unavailableReason(), restarts: server.restarts, pid: server.pid, logTail: server.logs.tail(STATUS_LOG_LINES) }),
+    stop: () => server.stop(),
+  };
+}
+
+export interface OpenAIModelEntry {
+  id: string;
+  /** vLLM `max_model_len`, or a `context_length` (OpenRouter, some gateways). */
+  contextLength: number | undefined;
+}
+
+/** `GET /v1/models` as a list of entries; undefined when the server does not answer it. */
+export async function listOpenAIModels(base: string, options: ProbeOptions = {}): Promise<OpenAIModelEntry[] | undefined> {
+  const answer = await probe(joinUrl(base, '/v1/models'), options);
+  if (!isOk(answer) || !isRecord(answer.json)) return undefined;
+  return records(answer.json.data).flatMap((entry) => {
+    const id = stringField(entry.id);
+    if (id === undefined) return [];
+    return [{ id, contextLength: positiveInt(entry.max_model_len) ?? positiveInt(entry.context_length) ?? positiveInt(entry.context_window) }];
+  });
+}
+
+export function warn(events: CoreEvents, source: BackendName, message: string): void {
+  events.log('warn', source, message);
+}
+
+// ---- the openai adapter -----------------------------------------------------------------------
+
+function requireUrl(options: BackendStartOptions): string {
+  if (options.url === undefined || options.url.trim() === '') {
+    throw new AnyclaudeError('BACKEND_URL_REQUIRED', 'the openai backend needs the URL of an OpenAI-compatible server', {
+      fix: 'pass --url, e.g. --backend openai --url http://gpu-box:8000/v1 (vLLM, SGLang, exo, …)',
+    });
+  }
+  return baseUrl(options.url);
+}
+
+async function detect(_ctx: BackendContext, options: BackendStartOptions = {}): Promise<Detection | undefined> {
+  if (options.url === undefined) return undefined;
+  const url = baseUrl(options.url);
+  const models = await listOpenAIModels(url, { ...(options.apiKey === undefined ? {} : { apiKey: options.apiKey }) });
+  if (models === undefined) return undefined;
+  return { name: 'openai', url, detail: `OpenAI-compatible server at ${url}${models[0] === undefined ? '' : ` serving ${models.map((m) => m.id).join(', ')}`}` };
+}
+
+async function start(options: BackendStartOptions, ctx: BackendContext): Promise<RunningBackend> {
+  const url = requireUrl(options);
+  const apiKey = options.apiKey;
+  const models = await listOpenAIModels(url, { timeoutMs: 10_000, ...(apiKey === undefined ? {} : { apiKey }) });
+  if (models === undefined && options.model === undefined) {
+    throw new AnyclaudeError('BACKEND_UNREACHABLE', `no OpenAI-compatible server answered ${joinUrl(url, '/v1/models')}`, {
+      fix: 'check that the server is running and the URL is right (and --api-key if it needs one), or pass --model <served id> if it has no /v1/models',
+    });
+  }
+  if (models === undefined) warn(ctx.events, 'openai', `${joinUrl(url, '/v1/models')} did not answer; using --model ${options.model ?? ''} as given`);
+  const entry = options.model === undefined ? models?.[0] : models?.find((m) => m.id === options.model);
+  const model = options.model ?? entry?.id;
+  if (model === undefined) {
+    throw new AnyclaudeError('MODEL_NOT_FOUND', `${url} lists no models`, { fix: 'load a model on the server, or pass --model <served id>' });
+  }
+  if (options.model !== undefined && models !== undefined && entry === undefined) {
+    warn(ctx.events, 'openai', `${url} does not list ${options.model} (it lists ${models.map((m) => m.id).join(', ') || 'nothing'}); sending it anyway`);
+  }
+  const protocol = options.protocol ?? 'openai';
+  const contextWindow = options.context ?? entry?.contextLength;
+  const info: BackendInfo = {
+    name: 'openai',
+    url,
+    modelId: model,
+    contextWindow,
+    capabilities: { toolCalls: 'unknown', cachedTokens: false, protocols: [protocol], preferred: protocol },
+    managed: false,
+  };
+  return externalBackend(info, makeUpstream({ name: 'openai', url, protocol, flavor: 'openai', model, contextWindow, apiKey }));
+}
+
+export const openaiBackend: BackendAdapter = { name: 'openai', detect, start };
