@@ -219,8 +219,9 @@ function ambiguous(query: string, names: string[]): AnyclaudeError {
 }
 
 function uniqueKeys(models: LmStudioModel[]): LmStudioModel[] {
-  const seen = new Set<string>();
-  return models.filter((m) => !seen.has(m.key) && Boolean(seen.add(m.key)));
+  const byKey = new Map<string, LmStudioModel>();
+  for (const m of models) if (!byKey.has(m.key)) byKey.set(m.key, m);
+  return [...byKey.values()];
 }
 
 function describeModels(models: LmStudioModel[]): string {
