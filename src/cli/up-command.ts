@@ -65,7 +65,7 @@ export async function runUp(options: UpOptions): Promise<number> {
     events.emit('up:phase', { phase: 'starting', detail: `starting ${name}` });
     const started = await ADAPTERS[name].start(startOptions(options, model), ctx);
     backends.push(started);
-    events.emit('backend:state', { backend: name, state: started.info.managed ? 'ready' : 'external', reason: undefined });
+    if (!started.info.managed) events.emit('backend:state', { backend: name, state: 'external', reason: undefined });
     events.log('info', name, `ready at ${started.info.url}: ${started.info.modelId ?? '(model chosen per request)'}, context ${started.info.contextWindow ?? 'unknown'}`);
   }
 
@@ -89,7 +89,22 @@ export async function runUp(options: UpOptions): Promise<number> {
   const env = claudeEnv({ proxyUrl: proxy.url, key: proxy.key, model: 'anyclaude', configDir: await claudeConfigDir(home) });
   events.emit('up:phase', { phase: 'running', detail: `Claude Code ${version ?? ''} → ${proxy.url}` });
   detachProgress();
-  return runClaude(claude, claudeArgs(options.claudeArgs ?? []), env);
+  const args = options.demo === true ? demoClaudeArgs(options.claudeArgs ?? []) : (options.claudeArgs ?? []);
+  return runClaude(claude, claudeArgs(args), env);
+}
+
+/**
+ * The demo model has an 8K window and prefills ~40 tokens/s on a small CPU; Claude Code's full
+ * request (~20K tokens of system prompt and tools) would not fit. A short system prompt and no
+ * tools keep the demo a working chat, unless the user chose otherwise.
+ */
+function demoClaudeArgs(args: readonly string[]): string[] {
+  const has = (flag: string): boolean => args.some((a) => a === flag || a.startsWith(`${flag}=`));
+  return [
+    ...args,
+    ...(has('--system-prompt') || has('--system-prompt-file') ? [] : ['--system-prompt', 'You are a helpful assistant running on a small local demo model. Answer briefly.']),
+    ...(has('--tools') ? [] : ['--tools', '']),
+  ];
 }
 
 async function backendNames(options: UpOptions, ctx: { events: CoreEvents; home: string }): Promise<BackendName[]> {

@@ -58,10 +58,13 @@ export class PrefixTracker {
   /** Compares `segments` with the session's previous prompt, then remembers them. */
   observe(sessionId: string | undefined, segments: readonly string[]): { stability: number; preserved: number } | undefined {
     if (sessionId === undefined || segments.length === 0) return undefined;
-    const previous = this.#last.get(sessionId);
-    this.#last.delete(sessionId);
-    this.#last.set(sessionId, segments);
-    if (this.#last.size > SESSION_LIMIT) this.#last.delete(this.#last.keys().next().value as string);
+    // Claude Code interleaves other prompts in one session (title, compaction, subagents); each
+    // keeps its own history, told apart by the sizes of its tools block and system prompt.
+    const key = `${sessionId}|${segments[0]?.length ?? 0}|${segments[1]?.length ?? 0}`;
+    const previous = this.#last.get(key);
+    this.#last.delete(key);
+    this.#last.set(key, segments);
+    if (this.#last.size > SESSION_LIMIT * 4) this.#last.delete(this.#last.keys().next().value as string);
     if (previous === undefined) return undefined;
     const common = commonSegmentPrefix(previous, segments);
     const total = (list: readonly string[]): number => list.reduce((n, s) => n + s.length, 0);
