@@ -80,7 +80,13 @@ export const mlxLmBackend: BackendAdapter = {
       ...(options.readyTimeoutMs === undefined ? {} : { readyTimeoutMs: options.readyTimeoutMs }),
     });
     server.onState((change) => ctx.events.emit('backend:state', { backend: 'mlx-lm', state: change.state, reason: change.reason }));
-    await server.start();
+    await server.start().catch((error: unknown) => {
+      // A venv damaged after it was installed fails here, at import time.
+      if (server.logs.lines().some((l) => /ModuleNotFoundError|ImportError/.test(l)) && error instanceof AnyclaudeError) {
+        throw new AnyclaudeError('VENV_BROKEN', error.message, { fix: 'run again with --upgrade-venv to reinstall the mlx-lm venv' });
+      }
+      throw error;
+    });
     return {
       info: {
         name: 'mlx-lm',

@@ -50,7 +50,7 @@ export async function ensureVenv(spec: VenvSpec, options: VenvOptions): Promise<
   const venv = describe(dir);
   const requirements = await readRequirements(spec.requirements);
   const hash = createHash('sha256').update(requirements).digest('hex');
-  if (options.upgrade !== true && (await isHealthy(venv, spec, hash))) return { ...venv, installed: false };
+  if (options.upgrade !== true && (await isHealthy(venv, hash))) return { ...venv, installed: false };
   const log = (message: string): void => options.events?.log('info', `venv:${spec.name}`, message);
   const python = options.python ?? 'python3';
   await checkPython(python);
@@ -93,10 +93,17 @@ async function readRequirements(file: string): Promise<string> {
   }
 }
 
-async function isHealthy(venv: Omit<Venv, 'installed'>, spec: VenvSpec, hash: string): Promise<boolean> {
+/**
+ * Healthy = installed from these exact requirements (the marker is written only after the import
+ * check passed) and the interpreter still runs. Importing mlx again on every start would cost
+ * ~1 s; a venv broken later shows up as a server that fails to start, whose error names --upgrade-venv.
+ */
+async function isHealthy(venv: Omit<Venv, 'installed'>, hash: string): Promise<boolean> {
   try {
     const marker = JSON.parse(await readFile(join(venv.dir, MARKER), 'utf8')) as { requirementsHash?: string };
-    return marker.requirementsHash === hash && (await importsWork(venv, spec));
+    if (marker.requirementsHash !== hash) return false;
+    const result = await execa(venv.python, ['-c', ''], { reject: false, timeout: 30_000 });
+    return result.exitCode === 0;
   } catch {
     return false;
   }
