@@ -74,3 +74,38 @@ describe('anyclaude up with a real mlx_lm.server and real Claude Code', () => {
     expect(await serversUsing(run.home)).toBe(0);
   }, 300_000);
 });
+
+describe('anyclaude up on SIGTERM and SIGHUP', () => {
+  it.each([
+    ['SIGTERM', 143],
+    ['SIGHUP', 129],
+  ] as const)('%s mid-request stops Claude Code and the server, exit %i', async (signal, code) => {
+    const fixture = await prepareMlxFixture();
+    const userHome = await mkdtemp(join(tmpdir(), 'anyclaude-user-'));
+    const home = join(userHome, '.anyclaude');
+    await execa('mkdir', ['-p', home]);
+    await symlink(join(fixture.home, 'venvs'), join(home, 'venvs'));
+    const child = execa('node', [BIN, 'up', '--backend', 'mlx-lm', '--model', fixture.model, '--', '-p', 'Write a long story about the sea.', ...SMALL_CLAUDE_ARGS], {
+      env: { HOME: userHome, ANYCLAUDE_HOME: home, PATH: process.env.PATH ?? '' },
+      extendEnv: false,
+      cwd: userHome,
+      stdin: 'ignore',
+      reject: false,
+    });
+    // Wait until Claude Code's request is in flight.
+    const deadline = Date.now() + 120_000;
+    while (Date.now() < deadline) {
+      const log = await readFile(join(home, 'logs', 'anyclaude.log'), 'utf8').catch(() => '');
+      if (log.includes('phase running')) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    await new Promise((r) => setTimeout(r, 2_000));
+    const claudes = async (): Promise<number> => (await psList()).filter((p) => (p.cmd ?? '').includes('Write a long story') && !(p.cmd ?? '').includes('anyclaude.js')).length;
+    expect(await claudes()).toBeGreaterThan(0);
+    child.kill(signal);
+    const result = await child;
+    expect(result.exitCode).toBe(code);
+    expect(await serversUsing(home)).toBe(0);
+    expect(await claudes()).toBe(0);
+  }, 200_000);
+});
