@@ -16,9 +16,9 @@ import { AnyclaudeError } from '../core/errors.js';
 import { CoreEvents } from '../core/events.js';
 import type { UpstreamProtocol } from '../proxy/upstream.js';
 import { startProxy, type Proxy } from '../proxy/server.js';
-import { loadEncoder } from '../proxy/token-counter.js';
 import { handleInterrupt, onExit, runCleanups } from '../supervisor/cleanup.js';
 import { reapStale } from '../supervisor/pidfiles.js';
+import { readConfig } from './config-file.js';
 import { buildDemoModel } from './demo-model.js';
 import { FileLog } from './file-log.js';
 import { formatRequestLine } from './request-line.js';
@@ -45,18 +45,24 @@ export function anyclaudeHome(env: NodeJS.ProcessEnv = process.env): string {
   return env.ANYCLAUDE_HOME ?? join(homedir(), '.anyclaude');
 }
 
-export async function runUp(options: UpOptions): Promise<number> {
+export async function runUp(flags: UpOptions): Promise<number> {
   const home = anyclaudeHome();
+  // Flags win over ANYCLAUDE_MODE (read in backendNames), which wins over the config file.
+  const config = await readConfig(home);
+  const options: UpOptions = {
+    ...config,
+    ...(process.env.ANYCLAUDE_MODE === undefined ? {} : { backend: undefined }),
+    ...Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined)),
+  };
   await mkdir(join(home, 'logs'), { recursive: true, mode: 0o700 });
   await mkdir(join(home, 'run'), { recursive: true, mode: 0o700 });
-  // The token encoder takes ~0.2 s to load: do it while the backend starts, not after.
-  void loadEncoder();
   const events = new CoreEvents();
   const log = new FileLog(join(home, 'logs', 'anyclaude.log'));
   onExit(() => log.close());
   log.attach(events, formatRequestLine);
   // Until Claude Code takes the terminal, progress goes to stderr too.
   const detachProgress = printProgress(events);
+  if (options.tui !== false) events.log('info', 'up', 'the dashboard is not built yet: running as --no-tui (log: ~/.anyclaude/logs/anyclaude.log)');
   await reapStale(join(home, 'run'), { events });
 
   const ctx = { events, home };

@@ -5,7 +5,8 @@
  */
 import { request as undiciRequest } from 'undici';
 import { createParser } from 'eventsource-parser';
-import type { MessagesRequest, TextBlock } from '../anthropic/types.js';
+import type { MessagesRequest } from '../anthropic/types.js';
+import { withoutBillingBlock } from '../translate/anthropic-to-openai.js';
 import { fromUpstreamStatus, overloaded } from './api-error.js';
 import {
   abortOnHangUp,
@@ -13,25 +14,20 @@ import {
   clampMaxTokens,
   connectionError,
   deliverError,
+  beginExchange,
   ExchangeClock,
   finishExchange,
   type Exchange,
   type ExchangeDeps,
 } from './exchange.js';
 import { observePrefix, upstreamErrorDetail } from './openai-exchange.js';
-import { SseWriter } from './sse-writer.js';
 import { joinUrl, upstreamAgent } from './upstream.js';
-
-const BILLING_HEADER = /^x-anthropic-billing-header:/;
 
 /** Same canonicalisation as the OpenAI path: no billing block, the served model, a clamped max_tokens. */
 export function canonicalAnthropicRequest(request: MessagesRequest, model: string | undefined, maxTokens: number, keepBilling: boolean): MessagesRequest {
   const out: MessagesRequest = { ...request, max_tokens: maxTokens };
   if (model !== undefined) out.model = model;
-  if (!keepBilling && Array.isArray(request.system)) {
-    const system = request.system.filter((b: TextBlock, i) => !(i === 0 && BILLING_HEADER.test(b.text)));
-    out.system = system;
-  }
+  if (!keepBilling && Array.isArray(request.system)) out.system = withoutBillingBlock(request.system);
   return out;
 }
 
@@ -43,14 +39,9 @@ const FORWARDED_HEADERS = ['anthropic-version', 'anthropic-beta'];
 
 export async function anthropicExchange(exchange: Exchange, deps: ExchangeDeps): Promise<void> {
   const { request, upstream, res, req } = exchange;
-  const clock = new ExchangeClock(exchange);
   const claudeMode = upstream.flavor === 'claude';
   const segments = promptSegments(request);
-  const raw = deps.counter.countRaw(segments);
-  const model = upstream.model ?? request.model;
-  clock.estimatedPromptTokens = deps.counter.calibrated(model, raw);
-  const streaming = request.stream === true;
-  const sse = streaming ? new SseWriter(res, { pingIntervalMs: deps.pingIntervalMs, record: deps.trace !== undefined }) : undefined;
+  const { clock, sse, estimate } = await beginExchange(exchange, deps, segments);
   const url = joinUrl(upstream.url, '/v1/messages');
   let body = '';
   const replyText: string[] = [];
@@ -112,7 +103,7 @@ export async function anthropicExchange(exchange: Exchange, deps: ExchangeDeps):
     else res.destroy();
   } finally {
     sse?.stopPinging();
-    finishExchange(clock, deps, {
+    finishExchange(clock, deps, estimate, {
       upstreamRequest: { url, body },
       upstreamReply: { status: clock.status, body: replyText.join('') },
       replyOut: { status: clock.status, body: replyText.join('') },

@@ -8,8 +8,8 @@ import type { MessagesRequest, StopReason } from '../anthropic/types.js';
 import type { CoreEvents } from '../core/events.js';
 import { ApiError, overloaded, promptTooLong } from './api-error.js';
 import { rate, type PrefixTracker, type RequestMetrics } from './metrics.js';
-import type { SseWriter } from './sse-writer.js';
-import type { TokenCounter } from './token-counter.js';
+import { SseWriter } from './sse-writer.js';
+import type { PromptEstimate, TokenCounter } from './token-counter.js';
 import type { TraceExchange, TraceWriter } from './trace-writer.js';
 import type { Upstream } from './upstream.js';
 
@@ -32,6 +32,20 @@ export interface Exchange {
   upstream: Upstream;
   sessionId: string | undefined;
   startedAt: number;
+}
+
+/** What every exchange starts with: its clock, the calibrated prompt estimate, and an SSE writer for streaming clients. */
+export async function beginExchange(
+  exchange: Exchange,
+  deps: ExchangeDeps,
+  segments: readonly string[],
+): Promise<{ clock: ExchangeClock; sse: SseWriter | undefined; estimate: PromptEstimate }> {
+  const clock = new ExchangeClock(exchange);
+  const { upstream, request } = exchange;
+  const estimate = await deps.counter.estimate(upstream.model ?? request.model, segments, upstream.contextWindow);
+  clock.estimatedPromptTokens = estimate.tokens;
+  const sse = request.stream === true ? new SseWriter(exchange.res, { pingIntervalMs: deps.pingIntervalMs, record: deps.trace !== undefined }) : undefined;
+  return { clock, sse, estimate };
 }
 
 /** Room kept free for the chat template's own tokens, which no estimate sees. */
@@ -141,9 +155,16 @@ export class ExchangeClock {
   }
 }
 
-/** Emits the end event and writes the trace; never throws. */
-export function finishExchange(clock: ExchangeClock, deps: ExchangeDeps, trace: Omit<TraceExchange, 'id' | 'backend' | 'startedAt' | 'requestIn' | 'metrics'>): void {
+/** Calibrates the token estimate, emits the end event and writes the trace; never throws. */
+export function finishExchange(
+  clock: ExchangeClock,
+  deps: ExchangeDeps,
+  estimate: PromptEstimate,
+  trace: Omit<TraceExchange, 'id' | 'backend' | 'startedAt' | 'requestIn' | 'metrics'>,
+): void {
   clock.endedAt ??= Date.now();
+  const { upstream, request } = clock.exchange;
+  if (clock.promptTokens !== undefined) deps.counter.calibrate(upstream.model ?? request.model, estimate, clock.promptTokens);
   const metrics = clock.metrics();
   deps.events.emit('request:end', metrics);
   if (deps.trace === undefined) return;

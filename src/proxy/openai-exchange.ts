@@ -13,12 +13,13 @@ import {
   clampMaxTokens,
   connectionError,
   deliverError,
+  beginExchange,
   ExchangeClock,
   finishExchange,
   type Exchange,
   type ExchangeDeps,
 } from './exchange.js';
-import { SseWriter } from './sse-writer.js';
+import type { SseWriter } from './sse-writer.js';
 import { joinUrl, upstreamAgent } from './upstream.js';
 
 type UpstreamResponse = Awaited<ReturnType<typeof undiciRequest>>;
@@ -27,14 +28,9 @@ const PROGRESS_EVERY_MS = 250;
 
 export async function openaiExchange(exchange: Exchange, deps: ExchangeDeps): Promise<void> {
   const { request, upstream, res } = exchange;
-  const clock = new ExchangeClock(exchange);
   const model = upstream.model ?? request.model;
   const translated = anthropicToOpenAI(request, { model, profile: upstream.profile });
-  const raw = deps.counter.countRaw(translated.segments);
-  clock.estimatedPromptTokens = deps.counter.calibrated(model, raw);
-
-  const streaming = request.stream === true;
-  const sse = streaming ? new SseWriter(res, { pingIntervalMs: deps.pingIntervalMs, record: deps.trace !== undefined }) : undefined;
+  const { clock, sse, estimate } = await beginExchange(exchange, deps, translated.segments);
   const translator = new StreamTranslator({
     messageId: `msg_${exchange.id}`,
     model: request.model,
@@ -71,7 +67,6 @@ export async function openaiExchange(exchange: Exchange, deps: ExchangeDeps): Pr
     await pump(response, translator, clock, exchange, deps, emit, deps.trace === undefined ? undefined : upstreamText);
     clock.stopReason = translator.stopReason;
     record(clock, translator);
-    calibrate(deps, model, raw, clock);
     if (sse === undefined) {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify(accumulateMessage(collected)));
@@ -87,7 +82,7 @@ export async function openaiExchange(exchange: Exchange, deps: ExchangeDeps): Pr
     else res.destroy();
   } finally {
     sse?.stopPinging();
-    finishExchange(clock, deps, {
+    finishExchange(clock, deps, estimate, {
       upstreamRequest: { url, body },
       upstreamReply: { status: clock.status, body: upstreamText.join('') },
       replyOut: { status: clock.status, body: sse === undefined ? JSON.stringify(collected) : sse.written },
@@ -220,7 +215,4 @@ function record(clock: ExchangeClock, translator: StreamTranslator): void {
   clock.outputTokens = usage.completionTokens;
 }
 
-function calibrate(deps: ExchangeDeps, model: string, raw: number, clock: ExchangeClock): void {
-  if (clock.promptTokens !== undefined) deps.counter.calibrate(model, raw, clock.promptTokens);
-}
 

@@ -65,7 +65,6 @@ export async function startProxy(options: ProxyOptions): Promise<Proxy> {
   const events = options.events ?? new CoreEvents();
   const key = options.key ?? generateKey();
   const counter = new TokenCounter();
-  await counter.ready();
   const trace =
     options.trace === undefined || options.trace === false
       ? undefined
@@ -248,8 +247,8 @@ async function countTokens(req: IncomingMessage, res: ServerResponse, ctx: Route
   const upstream = ctx.state.select(request.model);
   const model = upstream.model ?? request.model;
   const segments = upstream.protocol === 'openai' ? anthropicToOpenAI(request, { model, profile: upstream.profile }).segments : promptSegments(request);
-  const raw = ctx.deps.counter.countRaw(segments);
-  json(res, 200, { input_tokens: ctx.deps.counter.calibrated(model, raw) });
+  const estimate = await ctx.deps.counter.exact(model, segments);
+  json(res, 200, { input_tokens: estimate.tokens });
 }
 
 function models(res: ServerResponse, state: ProxyState): void {

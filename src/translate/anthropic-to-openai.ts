@@ -36,12 +36,17 @@ export interface TranslateOptions {
 /** Claude Code's first system block; its suffix changes every session (and per request in newer versions). */
 const BILLING_HEADER = /^x-anthropic-billing-header:/;
 
+/** The system blocks without the billing block (first block only, anchored match). */
+export function withoutBillingBlock(system: TextBlock[]): TextBlock[] {
+  return system.filter((block, i) => !(i === 0 && BILLING_HEADER.test(block.text)));
+}
+
 export function systemPrompt(system: MessagesRequest['system']): string | undefined {
   if (system === undefined) return undefined;
   if (typeof system === 'string') {
     return BILLING_HEADER.test(system) ? dropFirstLine(system) : system;
   }
-  const kept = system.filter((block, i) => !(i === 0 && BILLING_HEADER.test(block.text)));
+  const kept = withoutBillingBlock(system);
   if (kept.length === 0) return undefined;
   return joinTexts(kept.map((b) => b.text));
 }
