@@ -46,6 +46,17 @@ const MIN_PYTHON: readonly [number, number] = [3, 10];
 const TAIL_LINES = 15;
 
 export async function ensureVenv(spec: VenvSpec, options: VenvOptions): Promise<Venv> {
+  await mkdir(join(options.home, 'venvs'), { recursive: true, mode: 0o700 });
+  // Two anyclaude runs on a first start must not build the same venv over each other.
+  const release = await lock(join(options.home, 'venvs', `${spec.name}.lock`), (message) => options.events?.log('info', `venv:${spec.name}`, message));
+  try {
+    return await ensureVenvLocked(spec, options);
+  } finally {
+    await release();
+  }
+}
+
+async function ensureVenvLocked(spec: VenvSpec, options: VenvOptions): Promise<Venv> {
   const dir = join(options.home, 'venvs', spec.name);
   const venv = describe(dir);
   const requirements = await readRequirements(spec.requirements);
@@ -58,7 +69,6 @@ export async function ensureVenv(spec: VenvSpec, options: VenvOptions): Promise<
     log(`rebuilding ${dir} (missing, broken or out of date)`);
     await rm(dir, { recursive: true, force: true });
   }
-  await mkdir(join(options.home, 'venvs'), { recursive: true, mode: 0o700 });
   log(`creating ${dir} with ${python}`);
   await run(python, ['-m', 'venv', dir], spec, options, 'VENV_CREATE_FAILED', `install the venv module for ${python} (Debian/Ubuntu: apt install python3-venv)`);
   log(`installing ${requirements.trim().split('\n').filter((l) => !l.startsWith('#')).join(', ')}`);
@@ -146,4 +156,41 @@ async function run(command: string, args: string[], spec: VenvSpec, options: Ven
   if (result.exitCode === 0) return;
   const last = [...tail, partial].filter((l) => l.trim() !== '').slice(-TAIL_LINES).join('\n    ');
   throw new AnyclaudeError(code, `${spec.name}: \`${[command, ...args].join(' ')}\` failed (exit ${result.exitCode ?? result.signal ?? '?'}):\n    ${last}`, { fix });
+}
+
+const LOCK_WAIT_MS = 20 * 60_000;
+
+/** A lock folder holding the owner's pid; one left by a dead process is taken over. */
+async function lock(path: string, say: (message: string) => void): Promise<() => Promise<void>> {
+  const deadline = Date.now() + LOCK_WAIT_MS;
+  let told = false;
+  for (;;) {
+    try {
+      await mkdir(path);
+      await writeFile(join(path, 'pid'), String(process.pid));
+      return () => rm(path, { recursive: true, force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    const owner = Number(await readFile(join(path, 'pid'), 'utf8').catch(() => 'NaN'));
+    if (Number.isInteger(owner) && !isAlive(owner)) {
+      await rm(path, { recursive: true, force: true });
+      continue;
+    }
+    if (Date.now() > deadline) {
+      throw new AnyclaudeError('VENV_LOCKED', `another anyclaude (pid ${owner}) has been installing into this venv for 20 minutes`, { fix: `stop it, or remove ${path}` });
+    }
+    if (!told) say(`waiting for another anyclaude (pid ${owner}) to finish installing`);
+    told = true;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }

@@ -54,3 +54,22 @@ describe('managed venvs', () => {
     });
   });
 });
+
+describe('concurrent installs', () => {
+  it('lets one anyclaude build the venv while another waits, then reuses it', async () => {
+    const home = await mkdtemp(join(tmpdir(), 'anyclaude-home-'));
+    const requirements = await requirementsFile('--no-index\n');
+    const spec = { name: 'shared', requirements, importCheck: 'import json' };
+    const [a, b] = await Promise.all([ensureVenv(spec, { home }), ensureVenv(spec, { home })]);
+    expect([a.installed, b.installed].sort()).toEqual([false, true]);
+  }, 120_000);
+
+  it('takes over a lock left by a process that died', async () => {
+    const home = await mkdtemp(join(tmpdir(), 'anyclaude-home-'));
+    const { mkdir } = await import('node:fs/promises');
+    await mkdir(join(home, 'venvs', 'stale.lock'), { recursive: true });
+    await writeFile(join(home, 'venvs', 'stale.lock', 'pid'), '999999');
+    const requirements = await requirementsFile('--no-index\n');
+    expect((await ensureVenv({ name: 'stale', requirements, importCheck: 'import json' }, { home })).installed).toBe(true);
+  }, 120_000);
+});
