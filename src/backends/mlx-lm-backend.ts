@@ -45,6 +45,9 @@ export const mlxLmBackend: BackendAdapter = {
   },
 
   async start(options, ctx) {
+    if (options.protocol === 'anthropic') {
+      throw new AnyclaudeError('PROTOCOL_UNSUPPORTED', 'mlx_lm.server speaks only the OpenAI API', { fix: 'drop --protocol, or use --backend mlx-omni for a native Anthropic endpoint' });
+    }
     if (options.model === undefined) {
       throw new AnyclaudeError('MODEL_REQUIRED', 'mlx-lm needs a model', { fix: 'pass --model <name, Hugging Face id or path>, e.g. --model Qwen3-Coder-30B' });
     }
