@@ -6,10 +6,10 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { BackendContext, RunningBackend } from '../../src/backends/backend.js';
 import { findLlamaServer, llamaCppBackend } from '../../src/backends/llama-cpp-backend.js';
-import { AnyclaudeError } from '../../src/core/errors.js';
 import { CoreEvents } from '../../src/core/events.js';
 import { UPSTREAM_PROFILES } from '../../src/translate/upstream-profile.js';
 import { startScriptedUpstream, type ScriptedUpstream } from '../support/scripted-upstream.js';
+import { expectError } from '../support/expect-error.js';
 
 /**
  * A stand-in llama-server: logs its argv, answers /health 503 "Loading model" for 300 ms and then
@@ -33,13 +33,6 @@ http.createServer((req, res) => {
 process.on('SIGTERM', () => process.exit(0));
 `;
 
-async function expectError(promise: Promise<unknown>, code: string): Promise<AnyclaudeError> {
-  const error = await promise.catch((e: unknown) => e);
-  expect(error).toBeInstanceOf(AnyclaudeError);
-  expect((error as AnyclaudeError).code).toBe(code);
-  expect((error as AnyclaudeError).fix).toBeTruthy();
-  return error as AnyclaudeError;
-}
 
 async function closedPort(): Promise<number> {
   const server = createServer();

@@ -6,10 +6,10 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { BackendContext } from '../../src/backends/backend.js';
 import { createLmStudioBackend } from '../../src/backends/lmstudio-backend.js';
-import { AnyclaudeError } from '../../src/core/errors.js';
 import { CoreEvents } from '../../src/core/events.js';
 import { UPSTREAM_PROFILES } from '../../src/translate/upstream-profile.js';
 import { startScriptedUpstream, type ScriptedUpstream } from '../support/scripted-upstream.js';
+import { expectError } from '../support/expect-error.js';
 
 interface FakeModel {
   key: string;
@@ -114,13 +114,6 @@ if (args[0] === 'server' && args[1] === 'status') {
   return { command, calls };
 }
 
-async function expectError(promise: Promise<unknown>, code: string): Promise<AnyclaudeError> {
-  const error = await promise.catch((e: unknown) => e);
-  expect(error).toBeInstanceOf(AnyclaudeError);
-  expect((error as AnyclaudeError).code).toBe(code);
-  expect((error as AnyclaudeError).fix).toBeTruthy();
-  return error as AnyclaudeError;
-}
 
 let ctx: BackendContext;
 const closers: Array<() => Promise<void>> = [];

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bestMatches, listLocalModels, modelSearchPlaces, normalizeName, readContextWindow, resolveModel, type ResolveOptions } from '../../src/backends/model-resolver.js';
-import { AnyclaudeError } from '../../src/core/errors.js';
+import { expectError } from '../support/expect-error.js';
 
 let home: string;
 let opts: ResolveOptions;
@@ -24,13 +24,6 @@ async function hfRepo(id: string, files: Record<string, string>, revs: { main: s
   return path.join(repo, 'snapshots', revs.main);
 }
 
-async function expectError(promise: Promise<unknown>, code: string): Promise<AnyclaudeError> {
-  const error = await promise.catch((e: unknown) => e);
-  expect(error).toBeInstanceOf(AnyclaudeError);
-  expect((error as AnyclaudeError).code).toBe(code);
-  expect((error as AnyclaudeError).fix).toBeTruthy();
-  return error as AnyclaudeError;
-}
 
 let coder: string;
 let small: string;

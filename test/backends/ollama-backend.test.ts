@@ -6,10 +6,10 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { BackendContext } from '../../src/backends/backend.js';
 import { ollamaBackend, ollamaUrl, parseOllamaHost, versionAtLeast } from '../../src/backends/ollama-backend.js';
-import { AnyclaudeError } from '../../src/core/errors.js';
 import { CoreEvents } from '../../src/core/events.js';
 import { UPSTREAM_PROFILES } from '../../src/translate/upstream-profile.js';
 import { startScriptedUpstream } from '../support/scripted-upstream.js';
+import { expectError } from '../support/expect-error.js';
 
 interface FakeOllamaModel {
   name: string;
@@ -54,13 +54,6 @@ async function fakeOllama(models: FakeOllamaModel[], version = '0.14.2'): Promis
   };
 }
 
-async function expectError(promise: Promise<unknown>, code: string): Promise<AnyclaudeError> {
-  const error = await promise.catch((e: unknown) => e);
-  expect(error).toBeInstanceOf(AnyclaudeError);
-  expect((error as AnyclaudeError).code).toBe(code);
-  expect((error as AnyclaudeError).fix).toBeTruthy();
-  return error as AnyclaudeError;
-}
 
 let ctx: BackendContext;
 let warnings: string[];
