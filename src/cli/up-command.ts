@@ -65,6 +65,8 @@ export async function runUp(flags: UpOptions): Promise<number> {
   if (options.tui !== false) events.log('info', 'up', 'the dashboard is not built yet: running as --no-tui (log: ~/.anyclaude/logs/anyclaude.log)');
   await reapStale(join(home, 'run'), { events });
 
+  // Before any server starts: a missing Claude Code should cost the user no model load.
+  const claude = findClaudeBinary();
   const ctx = { events, home };
   const model = options.demo === true ? await buildDemoModel({ home, events, ...(options.python === undefined ? {} : { python: options.python }) }) : options.model;
   const names = await backendNames(options, ctx);
@@ -92,7 +94,6 @@ export async function runUp(flags: UpOptions): Promise<number> {
   onExit(() => proxy.close());
   events.log('info', 'proxy', `listening at ${proxy.url}`);
 
-  const claude = findClaudeBinary();
   const version = await claudeCodeVersion(claude);
   void warmCache(proxy, backends, prefixes, version, events);
   const env = claudeEnv({ proxyUrl: proxy.url, key: proxy.key, model: 'anyclaude', configDir: await claudeConfigDir(home) });
