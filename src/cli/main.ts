@@ -7,6 +7,12 @@ import { runUp, type UpOptions } from './up-command.js';
 const FLAVORS = ['mlx-lm', 'mlx-omni', 'llama-cpp', 'lmstudio', 'ollama', 'openai'] as const;
 const BACKENDS = ['mlx-lm', 'mlx-omni', 'lmstudio', 'llama-cpp', 'ollama', 'openai', 'claude'] as const;
 
+/** `ANYCLAUDE_DEBUG=1` turns a flag on; `0`, `false` or empty leave it off (commander would take any value as on). */
+function envFlag(name: string): boolean | undefined {
+  const value = process.env[name]?.trim().toLowerCase();
+  return value === undefined || value === '' || value === '0' || value === 'false' || value === 'no' ? undefined : true;
+}
+
 function positiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive whole number');
@@ -22,7 +28,7 @@ function proxyOptions(command: Command): Command {
     .option('--port <n>', 'port to listen on (default: a free one)', positiveInt)
     .option('--key <key>', 'API key clients must send (default: random per run)')
     .option('--context <tokens>', "the model's context window", positiveInt)
-    .addOption(new Option('--trace', 'write every exchange under ~/.anyclaude/traces/').env('ANYCLAUDE_DEBUG'))
+    .option('--trace', 'write every exchange under ~/.anyclaude/traces/ (also ANYCLAUDE_DEBUG=1)', envFlag('ANYCLAUDE_DEBUG'))
     .addOption(new Option('--api-key <key>', 'key the backend itself needs').env('ANYCLAUDE_UPSTREAM_API_KEY'));
 }
 
@@ -45,7 +51,7 @@ export function buildProgram(): Command {
     .option('--python <path>', 'Python used to create managed venvs (default: python3)')
     .option('--upgrade-venv', 'reinstall the managed venv even when it is healthy')
     .option('--key <key>', 'API key for the proxy (default: random per run)')
-    .addOption(new Option('--trace', 'write every exchange under ~/.anyclaude/traces/').env('ANYCLAUDE_DEBUG'))
+    .option('--trace', 'write every exchange under ~/.anyclaude/traces/ (also ANYCLAUDE_DEBUG=1)', envFlag('ANYCLAUDE_DEBUG'))
     .option('--no-tui', 'no dashboard: Claude Code owns the terminal, anyclaude logs to ~/.anyclaude/logs/')
     .argument('[claudeArgs...]', 'arguments for Claude Code, after --')
     .action(async (claudeArgs: string[], options: UpOptions) => {

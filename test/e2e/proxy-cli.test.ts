@@ -4,6 +4,10 @@ import { startScriptedUpstream, type ScriptedUpstream } from '../support/scripte
 import { startProxyProcess } from '../support/cli.js';
 import { execa } from 'execa';
 import { BIN } from '../support/cli.js';
+import { existsSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 describe('anyclaude proxy', () => {
   let upstream: ScriptedUpstream;
@@ -36,6 +40,23 @@ describe('anyclaude proxy', () => {
     expect(proxy.env.ANTHROPIC_API_KEY).toMatch(/^anyclaude-/);
     proxy.child.kill('SIGINT');
     expect((await proxy.child).exitCode).toBe(0);
+  });
+
+  it.each([
+    ['1', 'on', true],
+    ['0', 'off', false],
+  ] as const)('ANYCLAUDE_DEBUG=%s turns traces %s', async (value, _word, expected) => {
+    const home = await mkdtemp(join(tmpdir(), 'anyclaude-debug-'));
+    const proxy = await startProxyProcess(['proxy', '--upstream', upstream.url, '--model', 'm'], { HOME: home, ANYCLAUDE_DEBUG: value });
+    await fetch(`${proxy.env.ANTHROPIC_BASE_URL}/v1/messages`, {
+      method: 'POST',
+      headers: { 'x-api-key': proxy.env.ANTHROPIC_API_KEY, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'claude-x', max_tokens: 20, messages: [{ role: 'user', content: 'hi' }] }),
+    }).then((r) => r.text());
+    await new Promise((r) => setTimeout(r, 200));
+    proxy.child.kill('SIGTERM');
+    await proxy.child;
+    expect(existsSync(join(home, '.anyclaude', 'traces'))).toBe(expected);
   });
 
   it('fails with one readable line and a fix when the backend is not there', async () => {
