@@ -6,7 +6,8 @@
 import { AnyclaudeError } from '../core/errors.js';
 import { UPSTREAM_PROFILES } from '../translate/upstream-profile.js';
 import type { BackendAdapter, BackendContext, BackendInfo, BackendStartOptions, Detection, RunningBackend } from './backend.js';
-import { baseUrl, externalBackend } from './openai-backend.js';
+import { baseUrl } from './openai-backend.js';
+import { externalBackend } from './running-backend.js';
 
 export const ANTHROPIC_API_URL = 'https://api.anthropic.com';
 

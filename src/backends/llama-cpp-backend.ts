@@ -10,11 +10,11 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AnyclaudeError } from '../core/errors.js';
 import { joinUrl } from '../proxy/upstream.js';
-import { ManagedProcess } from '../supervisor/managed-process.js';
 import { pickPort } from '../supervisor/ports.js';
 import { httpReady } from '../supervisor/readiness.js';
 import type { BackendAdapter, BackendCapabilities, BackendContext, BackendInfo, BackendStartOptions, Detection, RunningBackend } from './backend.js';
-import { baseUrl, externalBackend, isOk, isRecord, listOpenAIModels, loopbackUrl, makeUpstream, managedBackend, positiveInt, probe, stringField, warn } from './openai-backend.js';
+import { baseUrl, isOk, isRecord, listOpenAIModels, loopbackUrl, positiveInt, probe, stringField, warn } from './openai-backend.js';
+import { externalBackend, makeUpstream, managedBackend, managedServer } from './running-backend.js';
 
 export const LLAMA_SERVER_DEFAULT_PORT = 8080;
 /** Context for a server anyclaude starts when --context is not given (tokens): Claude Code's prompt is ~20K. */
@@ -148,15 +148,12 @@ async function startManaged(model: string, options: BackendStartOptions, ctx: Ba
   const port = await pickPort(options.port, { strict: options.port !== undefined });
   const url = loopbackUrl(port);
   const context = options.context ?? DEFAULT_CONTEXT;
-  const server = new ManagedProcess({
+  const server = managedServer(ctx, 'llama-cpp', {
     name: 'llama-server',
     command: binary,
     args: ['-m', file, '--host', '127.0.0.1', '--port', String(port), '-c', String(context), '-np', '1', '--jinja', '--cache-reuse', '256'],
-    logFile: path.join(ctx.home, 'logs', 'llama-server.log'),
-    pidDir: path.join(ctx.home, 'run'),
     readiness: httpReady(joinUrl(url, '/health')),
     readyTimeoutMs: READY_TIMEOUT_MS,
-    events: ctx.events,
   });
   await server.start();
   const found = await probeLlamaServer(url);

@@ -9,7 +9,8 @@ import { AnyclaudeError } from '../core/errors.js';
 import { joinUrl, type UpstreamProtocol } from '../proxy/upstream.js';
 import type { BackendAdapter, BackendContext, BackendInfo, BackendStartOptions, Detection, RunningBackend } from './backend.js';
 import { bestMatches } from './model-resolver.js';
-import { baseUrl, externalBackend, isOk, isRecord, loopbackUrl, makeUpstream, positiveInt, probe, records, stringField, warn } from './openai-backend.js';
+import { baseUrl, isOk, isRecord, loopbackUrl, positiveInt, probe, records, stringField, warn } from './openai-backend.js';
+import { externalBackend, makeUpstream } from './running-backend.js';
 
 export const LMSTUDIO_DEFAULT_PORT = 1234;
 /** `lms server status` starts a Node process that talks to the app: slow, but seconds, not more (ms). */

@@ -11,10 +11,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
 import { AnyclaudeError } from '../core/errors.js';
-import { ManagedProcess } from '../supervisor/managed-process.js';
 import { pickPort } from '../supervisor/ports.js';
-import { UPSTREAM_PROFILES } from '../translate/upstream-profile.js';
-import type { BackendAdapter, RunningBackend } from './backend.js';
+import type { BackendAdapter, BackendCapabilities } from './backend.js';
+import { loopbackUrl } from './openai-backend.js';
+import { makeUpstream, managedBackend, managedServer } from './running-backend.js';
 import { readContextWindow, resolveModel } from './model-resolver.js';
 import { ensureVenv } from './venv.js';
 
@@ -33,6 +33,8 @@ export function mlxRequirements(platform: NodeJS.Platform = process.platform, ar
 function hasNvidiaGpu(): boolean {
   return existsSync('/proc/driver/nvidia/version') || existsSync('/dev/nvidiactl');
 }
+
+const CAPABILITIES: BackendCapabilities = { toolCalls: 'native', cachedTokens: true, protocols: ['openai'], preferred: 'openai' };
 
 export const MLX_LM_VENV = { name: 'mlx-lm', importCheck: 'import mlx.core, mlx_lm' } as const;
 
@@ -70,19 +72,15 @@ export const mlxLmBackend: BackendAdapter = {
       },
     );
     const port = await pickPort(options.port, { strict: options.port !== undefined });
-    const url = `http://127.0.0.1:${port}`;
-    const server = new ManagedProcess({
+    const url = loopbackUrl(port);
+    const server = managedServer(ctx, 'mlx-lm', {
       name: 'mlx-lm',
       command: venv.bin('mlx_lm.server'),
       args: ['--model', modelId, '--host', '127.0.0.1', '--port', String(port), '--prompt-cache-size', '8', '--log-level', 'INFO'],
       env: await serverEnv(),
-      logFile: join(ctx.home, 'logs', 'mlx-lm.log'),
-      pidDir: join(ctx.home, 'run'),
       readiness: (signal) => oneTokenCompletion(url, modelId, signal),
-      events: ctx.events,
       ...(options.readyTimeoutMs === undefined ? {} : { readyTimeoutMs: options.readyTimeoutMs }),
     });
-    server.onState((change) => ctx.events.emit('backend:state', { backend: 'mlx-lm', state: change.state, reason: change.reason }));
     await server.start().catch((error: unknown) => {
       // A venv damaged after it was installed fails here, at import time.
       if (server.logs.lines().some((l) => /ModuleNotFoundError|ImportError/.test(l)) && error instanceof AnyclaudeError) {
@@ -90,29 +88,9 @@ export const mlxLmBackend: BackendAdapter = {
       }
       throw error;
     });
-    return {
-      info: {
-        name: 'mlx-lm',
-        url,
-        modelId,
-        contextWindow,
-        capabilities: { toolCalls: 'native', cachedTokens: true, protocols: ['openai'], preferred: 'openai' },
-        managed: true,
-      },
-      upstream: {
-        name: 'mlx-lm',
-        url,
-        protocol: 'openai',
-        flavor: 'mlx-lm',
-        model: modelId,
-        contextWindow,
-        profile: UPSTREAM_PROFILES['mlx-lm'],
-        unavailable: () => server.unavailableReason(),
-      },
-      status: () => ({ state: server.state, reason: server.unavailableReason(), restarts: server.restarts, pid: server.pid, logTail: server.logs.tail(20) }),
-      stop: () => server.stop(),
-      process: server,
-    } satisfies RunningBackend & { process: ManagedProcess };
+    const info = { name: 'mlx-lm' as const, url, modelId, contextWindow, capabilities: CAPABILITIES, managed: true };
+    const upstream = makeUpstream({ name: 'mlx-lm', url, protocol: 'openai', flavor: 'mlx-lm', model: modelId, contextWindow, unavailable: () => server.unavailableReason() });
+    return managedBackend(info, upstream, server);
   },
 };
 

@@ -3,16 +3,15 @@
  * `--model`: each request's `model` (an HF id or a path) is loaded on first use, so the upstream
  * names the resolved model. Its native Anthropic API lives under `/anthropic`.
  */
-import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AnyclaudeError } from '../core/errors.js';
 import { joinUrl } from '../proxy/upstream.js';
-import { ManagedProcess } from '../supervisor/managed-process.js';
 import { pickPort } from '../supervisor/ports.js';
 import { httpReady } from '../supervisor/readiness.js';
 import type { BackendAdapter, BackendCapabilities, BackendContext, BackendInfo, BackendStartOptions, Detection, RunningBackend } from './backend.js';
 import { readContextWindow, resolveModel } from './model-resolver.js';
-import { loopbackUrl, makeUpstream, managedBackend } from './openai-backend.js';
+import { loopbackUrl } from './openai-backend.js';
+import { makeUpstream, managedBackend, managedServer } from './running-backend.js';
 import { ensureVenv } from './venv.js';
 
 export const MLX_OMNI_DEFAULT_PORT = 10240;
@@ -51,16 +50,13 @@ export async function startMlxOmniServer(serverBinary: string, options: BackendS
   const contextWindow = options.context ?? (resolved.kind === 'local' ? await readContextWindow(resolved.path) : undefined);
   const port = await pickPort(options.port, { strict: options.port !== undefined });
   const url = loopbackUrl(port);
-  const server = new ManagedProcess({
+  const server = managedServer(ctx, 'mlx-omni', {
     name: 'mlx-omni-server',
     command: serverBinary,
     // Its default host is 0.0.0.0: always bind loopback.
     args: ['--host', '127.0.0.1', '--port', String(port)],
-    logFile: path.join(ctx.home, 'logs', 'mlx-omni-server.log'),
-    pidDir: path.join(ctx.home, 'run'),
     readiness: httpReady(joinUrl(url, '/v1/models')),
     readyTimeoutMs: READY_TIMEOUT_MS,
-    events: ctx.events,
   });
   await server.start();
   const protocol = options.protocol ?? CAPABILITIES.preferred;

@@ -8,7 +8,8 @@ import { AnyclaudeError } from '../core/errors.js';
 import { joinUrl, type UpstreamProtocol } from '../proxy/upstream.js';
 import type { BackendAdapter, BackendContext, BackendInfo, BackendStartOptions, Detection, RunningBackend } from './backend.js';
 import { bestMatches } from './model-resolver.js';
-import { baseUrl, externalBackend, isOk, isRecord, loopbackUrl, makeUpstream, positiveInt, probe, records, stringField, warn } from './openai-backend.js';
+import { baseUrl, isOk, isRecord, loopbackUrl, positiveInt, probe, records, stringField, warn } from './openai-backend.js';
+import { externalBackend, makeUpstream } from './running-backend.js';
 
 export const OLLAMA_DEFAULT_PORT = 11434;
 /** Below this many tokens a Claude Code session barely starts (system prompt and tools are ~20K). */

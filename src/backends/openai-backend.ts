@@ -6,9 +6,8 @@
 import { request } from 'undici';
 import type { CoreEvents } from '../core/events.js';
 import { AnyclaudeError } from '../core/errors.js';
-import { joinUrl, upstreamAgent, type Upstream, type UpstreamProtocol } from '../proxy/upstream.js';
-import type { ManagedProcess } from '../supervisor/managed-process.js';
-import { UPSTREAM_PROFILES, type UpstreamFlavor } from '../translate/upstream-profile.js';
+import { joinUrl, upstreamAgent } from '../proxy/upstream.js';
+import { externalBackend, makeUpstream } from './running-backend.js';
 import type { BackendAdapter, BackendContext, BackendInfo, BackendName, BackendStartOptions, Detection, RunningBackend } from './backend.js';
 
 // ---- shared by the adapters -------------------------------------------------------------------
@@ -16,7 +15,6 @@ import type { BackendAdapter, BackendContext, BackendInfo, BackendName, BackendS
 /** A discovery request gives up after this long (ms): a local server answers these in milliseconds. */
 export const PROBE_TIMEOUT_MS = 1_500;
 /** Log lines a status() quotes. */
-const STATUS_LOG_LINES = 50;
 
 export interface HttpAnswer {
   status: number;
@@ -90,51 +88,6 @@ export function baseUrl(url: string): string {
 
 export function loopbackUrl(port: number): string {
   return `http://127.0.0.1:${port}`;
-}
-
-export interface UpstreamSpec {
-  name: BackendName;
-  url: string;
-  protocol: UpstreamProtocol;
-  flavor: UpstreamFlavor;
-  model: string | undefined;
-  contextWindow: number | undefined;
-  apiKey?: string | undefined;
-  unavailable?: () => string | undefined;
-}
-
-export function makeUpstream(spec: UpstreamSpec): Upstream {
-  return {
-    name: spec.name,
-    url: spec.url,
-    protocol: spec.protocol,
-    flavor: spec.flavor,
-    model: spec.model,
-    contextWindow: spec.contextWindow,
-    profile: UPSTREAM_PROFILES[spec.flavor],
-    ...(spec.apiKey === undefined ? {} : { apiKey: spec.apiKey }),
-    ...(spec.unavailable === undefined ? {} : { unavailable: spec.unavailable }),
-  };
-}
-
-/** A server anyclaude found running: it does not stop it, and reports it as 'external'. */
-export function externalBackend(info: BackendInfo, upstream: Upstream): RunningBackend {
-  return {
-    info,
-    upstream,
-    status: () => ({ state: 'external', reason: undefined, restarts: 0, pid: undefined, logTail: [] }),
-    stop: async () => undefined,
-  };
-}
-
-/** A server anyclaude started: status from its state machine, stop() stops the process group. */
-export function managedBackend(info: BackendInfo, upstream: Upstream, server: ManagedProcess): RunningBackend {
-  return {
-    info,
-    upstream,
-    status: () => ({ state: server.state, reason: server.unavailableReason(), restarts: server.restarts, pid: server.pid, logTail: server.logs.tail(STATUS_LOG_LINES) }),
-    stop: () => server.stop(),
-  };
 }
 
 export interface OpenAIModelEntry {

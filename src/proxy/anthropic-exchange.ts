@@ -7,20 +7,19 @@ import { request as undiciRequest } from 'undici';
 import { createParser } from 'eventsource-parser';
 import type { MessagesRequest } from '../anthropic/types.js';
 import { withoutBillingBlock } from '../translate/anthropic-to-openai.js';
-import { fromUpstreamStatus, overloaded } from './api-error.js';
+import { fromUpstreamStatus, overloaded, upstreamErrorDetail } from './api-error.js';
 import {
   abortOnHangUp,
+  beginExchange,
   checkAvailable,
   clampMaxTokens,
-  connectionError,
-  deliverError,
-  beginExchange,
-  ExchangeClock,
+  failExchange,
   finishExchange,
+  observePrefix,
   type Exchange,
+  type ExchangeClock,
   type ExchangeDeps,
 } from './exchange.js';
-import { observePrefix, upstreamErrorDetail } from './openai-exchange.js';
 import { joinUrl, upstreamAgent } from './upstream.js';
 
 /** Same canonicalisation as the OpenAI path: no billing block, the served model, a clamped max_tokens. */
@@ -96,11 +95,7 @@ export async function anthropicExchange(exchange: Exchange, deps: ExchangeDeps):
     if (!usage.complete) throw overloaded('backend closed the stream before message_stop');
     sse.end();
   } catch (error) {
-    const apiError = clock.clientAborted ? overloaded('client closed the connection') : connectionError(upstream, error);
-    clock.status = sse?.started ? 200 : apiError.status;
-    clock.error = apiError.message;
-    if (!clock.clientAborted) await deliverError(res, sse, apiError);
-    else res.destroy();
+    await failExchange(clock, sse, error);
   } finally {
     sse?.stopPinging();
     finishExchange(clock, deps, estimate, {

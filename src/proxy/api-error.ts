@@ -39,3 +39,18 @@ export function fromUpstreamStatus(status: number, detail: string): ApiError {
   if (status === 429) return new ApiError(429, 'rate_limit_error', message);
   return overloaded(message);
 }
+
+/** The readable part of an upstream error body (OpenAI `{error:{message}}`, plain text, or HTML). */
+export function upstreamErrorDetail(text: string): string {
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (typeof parsed === 'object' && parsed !== null && 'error' in parsed) {
+      const error = (parsed as { error: unknown }).error;
+      if (typeof error === 'string') return error.slice(0, 300);
+      if (typeof error === 'object' && error !== null && 'message' in error) return String((error as { message: unknown }).message).slice(0, 300);
+    }
+  } catch {
+    // not JSON: fall through to the text itself
+  }
+  return text.replace(/\s+/g, ' ').trim().slice(0, 300);
+}

@@ -189,3 +189,20 @@ export function abortOnHangUp(res: ServerResponse, clock: ExchangeClock): AbortC
   });
   return controller;
 }
+
+/** Compares this prompt with the session's previous one (runs while the backend prefills). */
+export function observePrefix(clock: ExchangeClock, deps: ExchangeDeps, segments: readonly string[]): void {
+  const prefix = deps.prefix.observe(clock.exchange.sessionId, segments);
+  clock.prefixStability = prefix?.stability;
+  clock.prefixPreserved = prefix?.preserved;
+}
+
+/** A failed exchange: recorded on the clock, then told to the client (unless it already hung up). */
+export async function failExchange(clock: ExchangeClock, sse: SseWriter | undefined, error: unknown): Promise<void> {
+  const { exchange } = clock;
+  const apiError = clock.clientAborted ? overloaded('client closed the connection') : connectionError(exchange.upstream, error);
+  clock.status = sse?.started === true ? 200 : apiError.status;
+  clock.error = apiError.message;
+  if (clock.clientAborted) exchange.res.destroy();
+  else await deliverError(exchange.res, sse, apiError);
+}

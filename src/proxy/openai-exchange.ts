@@ -6,17 +6,17 @@ import type { ChatCompletionChunk } from '../openai/types.js';
 import { anthropicToOpenAI, upstreamBody } from '../translate/anthropic-to-openai.js';
 import { StreamTranslator } from '../translate/openai-stream-to-anthropic.js';
 import { accumulateMessage } from '../translate/message-accumulator.js';
-import { fromUpstreamStatus, overloaded } from './api-error.js';
+import { fromUpstreamStatus, overloaded, upstreamErrorDetail } from './api-error.js';
 import {
   abortOnHangUp,
+  beginExchange,
   checkAvailable,
   clampMaxTokens,
-  connectionError,
-  deliverError,
-  beginExchange,
-  ExchangeClock,
+  failExchange,
   finishExchange,
+  observePrefix,
   type Exchange,
+  type ExchangeClock,
   type ExchangeDeps,
 } from './exchange.js';
 import type { SseWriter } from './sse-writer.js';
@@ -74,12 +74,8 @@ export async function openaiExchange(exchange: Exchange, deps: ExchangeDeps): Pr
       sse.end();
     }
   } catch (error) {
-    const apiError = clock.clientAborted ? overloaded('client closed the connection') : connectionError(upstream, error);
-    clock.status = sse?.started ? 200 : apiError.status;
-    clock.error = apiError.message;
     record(clock, translator);
-    if (!clock.clientAborted) await deliverError(res, sse, apiError);
-    else res.destroy();
+    await failExchange(clock, sse, error);
   } finally {
     sse?.stopPinging();
     finishExchange(clock, deps, estimate, {
@@ -187,26 +183,7 @@ function parseChunk(data: string): ChatCompletionChunk {
   return { ...chunk, choices: Array.isArray(chunk.choices) ? chunk.choices : [] };
 }
 
-/** The readable part of an upstream error body (OpenAI `{error:{message}}`, plain text, or HTML). */
-export function upstreamErrorDetail(text: string): string {
-  try {
-    const parsed: unknown = JSON.parse(text);
-    if (typeof parsed === 'object' && parsed !== null && 'error' in parsed) {
-      const error = (parsed as { error: unknown }).error;
-      if (typeof error === 'string') return error.slice(0, 300);
-      if (typeof error === 'object' && error !== null && 'message' in error) return String((error as { message: unknown }).message).slice(0, 300);
-    }
-  } catch {
-    // not JSON: fall through to the text itself
-  }
-  return text.replace(/\s+/g, ' ').trim().slice(0, 300);
-}
 
-export function observePrefix(clock: ExchangeClock, deps: ExchangeDeps, segments: readonly string[]): void {
-  const prefix = deps.prefix.observe(clock.exchange.sessionId, segments);
-  clock.prefixStability = prefix?.stability;
-  clock.prefixPreserved = prefix?.preserved;
-}
 
 function record(clock: ExchangeClock, translator: StreamTranslator): void {
   const usage = translator.usage;

@@ -10,17 +10,12 @@ import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { execa } from 'execa';
 import { AnyclaudeError, errorMessage } from '../core/errors.js';
+import type { ManagedProcessOptions } from './managed-process.js';
 import { removePidfile, writePidfile } from './pidfiles.js';
 import { delay, killGroupOnExit, signalGroup, terminateGroup } from './process-group.js';
 
-export interface ChildOptions {
-  name: string;
-  command: string;
-  args: string[];
-  env?: Record<string, string>;
-  cwd?: string;
-  logFile?: string;
-  pidDir?: string;
+/** The process-level part of ManagedProcessOptions, plus where each output line goes. */
+export interface ChildOptions extends Pick<ManagedProcessOptions, 'name' | 'command' | 'args' | 'env' | 'cwd' | 'logFile' | 'pidDir'> {
   onLine: (line: string) => void;
 }
 
