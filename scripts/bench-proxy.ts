@@ -17,7 +17,7 @@ import { anthropicToOpenAI, upstreamBody } from '../src/translate/anthropic-to-o
 import { parseMessagesRequest } from '../src/anthropic/request-schema.js';
 import type { MessagesRequest } from '../src/anthropic/types.js';
 
-const FIXTURE = fileURLToPath(new URL('../../shared/fixtures/claude-code-2.1.197/print-tool-turn/002-POST-v1_messages.json', import.meta.url));
+const FIXTURE = fileURLToPath(new URL('../test/fixtures/claude-code-2.1.197/print-tool-turn/002-POST-v1_messages.json', import.meta.url));
 const TTFT_RUNS = Number(process.env.BENCH_TTFT_RUNS ?? 200);
 const STREAM_RUNS = Number(process.env.BENCH_STREAM_RUNS ?? 5);
 const STREAM_TOKENS = 4000;

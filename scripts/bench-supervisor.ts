@@ -26,7 +26,7 @@ import type { MessagesRequest } from '../src/anthropic/types.js';
 import type { RunningBackend } from '../src/backends/backend.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const FIXTURES = fileURLToPath(new URL('../../shared/fixtures/claude-code-2.1.197/interactive/', import.meta.url));
+const FIXTURES = fileURLToPath(new URL('../test/fixtures/claude-code-2.1.197/interactive/', import.meta.url));
 const BIN = join(ROOT, 'bin/anyclaude.js');
 
 async function prepare(): Promise<{ home: string; model: string }> {

@@ -1,5 +1,5 @@
 /**
- * mlx_lm.server in a venv anyclaude keeps. Facts that shaped this (../shared/notes/backends.md):
+ * mlx_lm.server in a venv anyclaude keeps. Facts that shaped this (observed on the real server):
  * the port binds before the weights load and `/health` always says ok, so readiness is a
  * 1-token completion; the server does not report the context window, so it comes from the
  * model's config.json; any `model` other than the served one makes it load that name.

@@ -5,8 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { assertAnthropicMessage, assertAnthropicStream } from '../support/anthropic-grammar.js';
 import { parseSse } from '../support/sse.js';
 
-/** /work/shared beside the repo (locally and in CI). */
-const FIXTURES = fileURLToPath(new URL('../../../shared/fixtures/claude-code-2.1.197/', import.meta.url));
+/** The captures kept in the repository (test/fixtures/README.md). */
+const FIXTURES = fileURLToPath(new URL('../fixtures/claude-code-2.1.197/', import.meta.url));
 
 /** The fixture body after its `HTTP 200` status line. */
 function fixtureBody(path: string): string {

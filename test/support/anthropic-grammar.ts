@@ -3,7 +3,7 @@
  * and the non-streaming `message` JSON. Each violation throws an Error naming the frame index,
  * so a failing test points at the exact byte range that is wrong.
  *
- * Grammar (as real Anthropic streams it; see /work/shared/fixtures/claude-code-2.1.197):
+ * Grammar (as real Anthropic streams it; see test/fixtures/claude-code-2.1.197):
  *   ping* message_start (ping | block)* message_delta ping* message_stop
  *   block := content_block_start(index=n) content_block_delta(index=n)* content_block_stop(index=n)
  * with n = 0, 1, 2… in order, one block open at a time, and `error` allowed to end it anywhere.

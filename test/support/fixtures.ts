@@ -1,9 +1,9 @@
-/** The captured Claude Code requests in ../shared/fixtures, as conformance inputs. */
+/** The captured Claude Code requests in test/fixtures (see its README), as conformance inputs. */
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 
-export const FIXTURES_DIR = fileURLToPath(new URL('../../../shared/fixtures/claude-code-2.1.197/', import.meta.url));
+export const FIXTURES_DIR = fileURLToPath(new URL('../fixtures/claude-code-2.1.197/', import.meta.url));
 
 export interface CapturedRequest {
   run: string;

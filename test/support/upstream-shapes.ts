@@ -1,7 +1,7 @@
 /**
  * How each OpenAI-compatible backend shapes its Chat Completions replies and discovery
  * endpoints, as pure functions (no I/O). Used by scripted-upstream.ts; sources for each shape
- * are in /work/shared/notes/backends.md and the servers' own code:
+ * are in the servers' documentation and the servers' own code:
  * - mlx_lm.server: `delta.role` on every chunk, content only when non-empty, `reasoning`, a tool
  *   call whole (id, name, full arguments) in the chunk that carries `finish_reason`, a usage chunk
  *   with `choices: []` and `prompt_tokens_details.cached_tokens`, errors as `{"error": "text"}`.

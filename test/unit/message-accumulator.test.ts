@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Message, StreamEvent } from '../../src/anthropic/types.js';
 import { StreamErrorEventError, accumulateMessage } from '../../src/translate/message-accumulator.js';
+import { FIXTURES_DIR } from '../support/fixtures.js';
 
 const start: StreamEvent = {
   type: 'message_start',
@@ -17,7 +19,7 @@ const start: StreamEvent = {
   },
 };
 
-const FIXTURE = '/work/shared/fixtures/claude-code-2.1.197/print-tool-turn/002-POST-v1_messages.response.txt';
+const FIXTURE = join(FIXTURES_DIR, 'print-tool-turn/002-POST-v1_messages.response.txt');
 
 /** The `data:` payloads of a recorded Anthropic SSE reply. */
 function recordedEvents(path: string): StreamEvent[] {
