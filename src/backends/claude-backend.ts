@@ -6,8 +6,8 @@
 import { AnyclaudeError } from '../core/errors.js';
 import { UPSTREAM_PROFILES } from '../translate/upstream-profile.js';
 import type { BackendAdapter, BackendContext, BackendInfo, BackendStartOptions, Detection, RunningBackend } from './backend.js';
-import { baseUrl } from './openai-backend.js';
 import { externalBackend } from './running-backend.js';
+import { normalizeBaseUrl } from '../core/base-url.js';
 
 export const ANTHROPIC_API_URL = 'https://api.anthropic.com';
 
@@ -18,7 +18,7 @@ function apiKeyOf(options: BackendStartOptions): string | undefined {
 
 async function detect(_ctx: BackendContext, options: BackendStartOptions = {}): Promise<Detection | undefined> {
   if (apiKeyOf(options) === undefined) return undefined;
-  const url = options.url === undefined ? ANTHROPIC_API_URL : baseUrl(options.url);
+  const url = options.url === undefined ? ANTHROPIC_API_URL : normalizeBaseUrl(options.url);
   return { name: 'claude', url, detail: `Anthropic API at ${url} (API key set)` };
 }
 
@@ -29,7 +29,7 @@ async function start(options: BackendStartOptions, _ctx: BackendContext): Promis
       fix: 'export ANTHROPIC_API_KEY=sk-ant-… (create one at console.anthropic.com), or choose a local backend with --backend',
     });
   }
-  const url = options.url === undefined ? ANTHROPIC_API_URL : baseUrl(options.url);
+  const url = options.url === undefined ? ANTHROPIC_API_URL : normalizeBaseUrl(options.url);
   const info: BackendInfo = {
     name: 'claude',
     url,

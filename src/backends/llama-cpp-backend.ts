@@ -13,8 +13,9 @@ import { joinUrl } from '../proxy/upstream.js';
 import { pickPort } from '../supervisor/ports.js';
 import { httpReady } from '../supervisor/readiness.js';
 import type { BackendAdapter, BackendCapabilities, BackendContext, BackendInfo, BackendStartOptions, Detection, RunningBackend } from './backend.js';
-import { baseUrl, isOk, isRecord, listOpenAIModels, loopbackUrl, positiveInt, probe, stringField, warn } from './openai-backend.js';
+import { isOk, isRecord, listOpenAIModels, loopbackUrl, positiveInt, probe, stringField, warn } from './openai-backend.js';
 import { externalBackend, makeUpstream, managedBackend, managedServer } from './running-backend.js';
+import { normalizeBaseUrl } from '../core/base-url.js';
 
 export const LLAMA_SERVER_DEFAULT_PORT = 8080;
 /** Context for a server anyclaude starts when --context is not given (tokens): Claude Code's prompt is ~20K. */
@@ -76,7 +77,7 @@ async function isExecutable(file: string): Promise<boolean> {
 }
 
 function runningUrl(options: BackendStartOptions): string {
-  if (options.url !== undefined) return baseUrl(options.url);
+  if (options.url !== undefined) return normalizeBaseUrl(options.url);
   const envPort = positiveInt(Number(process.env.LLAMA_ARG_PORT));
   return loopbackUrl(options.port ?? envPort ?? LLAMA_SERVER_DEFAULT_PORT);
 }

@@ -8,8 +8,9 @@ import { AnyclaudeError } from '../core/errors.js';
 import { joinUrl, type UpstreamProtocol } from '../proxy/upstream.js';
 import type { BackendAdapter, BackendContext, BackendInfo, BackendStartOptions, Detection, RunningBackend } from './backend.js';
 import { bestMatches } from './model-resolver.js';
-import { baseUrl, isOk, isRecord, loopbackUrl, positiveInt, probe, records, stringField, warn } from './openai-backend.js';
+import { isOk, isRecord, loopbackUrl, positiveInt, probe, records, stringField, warn } from './openai-backend.js';
 import { externalBackend, makeUpstream } from './running-backend.js';
+import { normalizeBaseUrl } from '../core/base-url.js';
 
 export const OLLAMA_DEFAULT_PORT = 11434;
 /** Below this many tokens a Claude Code session barely starts (system prompt and tools are ~20K). */
@@ -19,7 +20,7 @@ const ANTHROPIC_SINCE: readonly number[] = [0, 14, 0];
 
 /** Where Ollama listens: --url, --port, OLLAMA_HOST (read the way Ollama reads it), or 127.0.0.1:11434. */
 export function ollamaUrl(options: BackendStartOptions = {}, env: NodeJS.ProcessEnv = process.env): string {
-  if (options.url !== undefined) return baseUrl(options.url);
+  if (options.url !== undefined) return normalizeBaseUrl(options.url);
   if (options.port !== undefined) return loopbackUrl(options.port);
   const host = env.OLLAMA_HOST?.trim();
   return host === undefined || host === '' ? loopbackUrl(OLLAMA_DEFAULT_PORT) : parseOllamaHost(host);
@@ -33,7 +34,7 @@ export function parseOllamaHost(value: string): string {
     const url = new URL(`${scheme ?? 'http'}://${(rest ?? '').startsWith(':') ? `127.0.0.1${rest ?? ''}` : (rest ?? '')}`);
     if (url.hostname === '0.0.0.0' || url.hostname === '[::]' || url.hostname === '') url.hostname = '127.0.0.1';
     if (url.port === '') url.port = defaultPort;
-    return baseUrl(`${url.protocol}//${url.host}${url.pathname}`);
+    return normalizeBaseUrl(`${url.protocol}//${url.host}${url.pathname}`);
   } catch {
     return loopbackUrl(OLLAMA_DEFAULT_PORT);
   }

@@ -9,6 +9,7 @@ import { AnyclaudeError } from '../core/errors.js';
 import { joinUrl, upstreamAgent } from '../proxy/upstream.js';
 import { externalBackend, makeUpstream } from './running-backend.js';
 import type { BackendAdapter, BackendContext, BackendInfo, BackendName, BackendStartOptions, Detection, RunningBackend } from './backend.js';
+import { normalizeBaseUrl } from '../core/base-url.js';
 
 // ---- shared by the adapters -------------------------------------------------------------------
 
@@ -81,11 +82,6 @@ export function positiveInt(value: unknown): number | undefined {
   return typeof value === 'number' && Number.isInteger(value) && value > 0 ? value : undefined;
 }
 
-/** Base URL as Upstream wants it: no trailing slash, no trailing `/v1` (the proxy appends `/v1/...`). */
-export function baseUrl(url: string): string {
-  return url.trim().replace(/\/+$/, '').replace(/\/v1$/, '');
-}
-
 export function loopbackUrl(port: number): string {
   return `http://127.0.0.1:${port}`;
 }
@@ -119,12 +115,12 @@ function requireUrl(options: BackendStartOptions): string {
       fix: 'pass --url, e.g. --backend openai --url http://gpu-box:8000/v1 (vLLM, SGLang, exo, …)',
     });
   }
-  return baseUrl(options.url);
+  return normalizeBaseUrl(options.url);
 }
 
 async function detect(_ctx: BackendContext, options: BackendStartOptions = {}): Promise<Detection | undefined> {
   if (options.url === undefined) return undefined;
-  const url = baseUrl(options.url);
+  const url = normalizeBaseUrl(options.url);
   const models = await listOpenAIModels(url, { ...(options.apiKey === undefined ? {} : { apiKey: options.apiKey }) });
   if (models === undefined) return undefined;
   return { name: 'openai', url, detail: `OpenAI-compatible server at ${url}${models[0] === undefined ? '' : ` serving ${models.map((m) => m.id).join(', ')}`}` };

@@ -72,7 +72,7 @@ export async function anthropicExchange(exchange: Exchange, deps: ExchangeDeps):
         res.end(text);
         return;
       }
-      throw fromUpstreamStatus(response.statusCode, upstreamErrorDetail(text));
+      throw fromUpstreamStatus(response.statusCode, upstreamErrorDetail(text), url);
     }
     const usage = new UsageWatcher(clock, exchange, deps);
     if (sse === undefined) {

@@ -29,15 +29,25 @@ export function promptTooLong(tokens: number, maximum: number): ApiError {
   return badRequest(`prompt is too long: ${tokens} tokens > ${maximum} maximum`);
 }
 
-/** Maps an upstream HTTP status to what Claude Code should see. */
-export function fromUpstreamStatus(status: number, detail: string): ApiError {
+/** Maps an upstream HTTP status (for a POST to `url`) to what Claude Code should see. */
+export function fromUpstreamStatus(status: number, detail: string, url: string): ApiError {
   const message = `backend answered HTTP ${status}${detail === '' ? '' : `: ${detail}`}`;
   if (status === 400 || status === 422) return badRequest(message);
   if (status === 401 || status === 403) return new ApiError(status, status === 401 ? 'authentication_error' : 'permission_error', message);
-  if (status === 404) return new ApiError(404, 'not_found_error', message);
+  if (status === 404) return notFound(url, detail);
   if (status === 413) return new ApiError(413, 'request_too_large', message);
   if (status === 429) return new ApiError(429, 'rate_limit_error', message);
   return overloaded(message);
+}
+
+/** A 404 for the chat path is most often a base URL written another way than the proxy expects. */
+function notFound(url: string, detail: string): ApiError {
+  return new ApiError(
+    404,
+    'not_found_error',
+    `backend answered HTTP 404 for POST ${url}${detail === '' ? '' : ` (${detail})`}. If that URL is wrong, fix the backend URL ` +
+      '(--upstream / --url / LMSTUDIO_URL / MLX_LM_URL): give it as the server documents it, e.g. http://127.0.0.1:1234/v1 or http://127.0.0.1:1234',
+  );
 }
 
 /** The readable part of an upstream error body (OpenAI `{error:{message}}`, plain text, or HTML). */

@@ -56,7 +56,7 @@ export async function openaiExchange(exchange: Exchange, deps: ExchangeDeps): Pr
     if (response.statusCode < 200 || response.statusCode >= 300) {
       const text = await response.body.text().catch(() => '');
       upstreamText.push(text);
-      throw fromUpstreamStatus(response.statusCode, upstreamErrorDetail(text));
+      throw fromUpstreamStatus(response.statusCode, upstreamErrorDetail(text), url);
     }
     const emit = async (events: StreamEvent[]): Promise<void> => {
       if (sse === undefined) collected.push(...events);

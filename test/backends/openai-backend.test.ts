@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { BackendContext } from '../../src/backends/backend.js';
-import { baseUrl, openaiBackend } from '../../src/backends/openai-backend.js';
+import { openaiBackend } from '../../src/backends/openai-backend.js';
 import { AnyclaudeError } from '../../src/core/errors.js';
 import { CoreEvents } from '../../src/core/events.js';
 import { UPSTREAM_PROFILES } from '../../src/translate/upstream-profile.js';
@@ -115,9 +115,4 @@ describe('openai backend (any OpenAI-compatible URL)', () => {
     expect(warnings.join('\n')).toMatch(/did not answer/);
   });
 
-  it('baseUrl strips trailing slashes and /v1', () => {
-    expect(baseUrl('http://h:8000/v1/')).toBe('http://h:8000');
-    expect(baseUrl('http://h:8000/')).toBe('http://h:8000');
-    expect(baseUrl('https://h/api/v1')).toBe('https://h/api');
-  });
 });
