@@ -2,29 +2,140 @@
  * Finding and launching Claude Code, pointed at the proxy, without touching the user's own
  * Claude Code configuration and without any first-run screen that waits for the internet.
  */
-import { existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
-import { delimiter, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { AnyclaudeError } from '../core/errors.js';
 
-const BUNDLED_CLAUDE = fileURLToPath(new URL('../../node_modules/.bin/claude', import.meta.url));
+const CLAUDE_PACKAGE = '@anthropic-ai/claude-code';
 
-/** `claude` on PATH first (the user's own install), else the one installed with anyclaude. */
-export function findClaudeBinary(env: NodeJS.ProcessEnv = process.env): string {
-  for (const dir of (env.PATH ?? '').split(delimiter)) {
-    if (dir === '') continue;
-    const candidate = join(dir, 'claude');
-    if (existsSync(candidate)) return candidate;
+/** Where the Claude Code that anyclaude runs comes from. */
+export type ClaudeSource = 'flag' | 'env' | 'bundled' | 'path';
+
+export interface ClaudeBinary {
+  path: string;
+  source: ClaudeSource;
+  /** From `claude --version`. */
+  version: string;
+}
+
+export interface FindClaudeOptions {
+  /** `up --claude-bin`: wins over everything else. */
+  bin?: string | undefined;
+  /** Where ANYCLAUDE_CLAUDE_BIN and PATH are read (default process.env). */
+  env?: NodeJS.ProcessEnv;
+  /** Told why the bundled Claude Code was passed over when one on PATH is used instead. */
+  warn?: (message: string) => void;
+  /** Tests inject where the bundled package's `claude` is (undefined: not installed). */
+  bundled?: () => string | undefined;
+}
+
+/**
+ * The Claude Code anyclaude will run: `--claude-bin`, else ANYCLAUDE_CLAUDE_BIN, else the version
+ * installed with anyclaude (the one its tests run), else `claude` on PATH. Each candidate must
+ * answer `--version`: npm can leave the bundled package with a stub in place of its native binary
+ * (scripts or optional dependencies skipped), and a stub that fails later would cost a model load.
+ */
+export function resolveClaude(options: FindClaudeOptions = {}): ClaudeBinary {
+  const env = options.env ?? process.env;
+  const chosen = options.bin !== undefined && options.bin !== '' ? { bin: options.bin, source: 'flag' as const, name: '--claude-bin' } : undefined;
+  const fromEnv = env.ANYCLAUDE_CLAUDE_BIN !== undefined && env.ANYCLAUDE_CLAUDE_BIN !== '' ? { bin: env.ANYCLAUDE_CLAUDE_BIN, source: 'env' as const, name: 'ANYCLAUDE_CLAUDE_BIN' } : undefined;
+  const explicit = chosen ?? fromEnv;
+  if (explicit !== undefined) {
+    const path = explicit.bin.includes('/') ? resolve(explicit.bin) : onPath(explicit.bin, env);
+    const version = path === undefined || !isExecutable(path) ? undefined : probeClaude(path);
+    if (path === undefined || version === undefined) {
+      const problem =
+        path === undefined ? 'is not on PATH' : !existsSync(path) ? 'does not exist' : `is not a working Claude Code (\`${path} --version\` failed)`;
+      throw new AnyclaudeError('CLAUDE_BIN_BROKEN', `${explicit.name} ${explicit.bin} ${problem}`, {
+        fix: `point ${explicit.name} at a claude binary, or leave it unset to use the bundled Claude Code ${pinnedClaudeCodeVersion()}`,
+      });
+    }
+    return { path, source: explicit.source, version };
   }
-  if (existsSync(BUNDLED_CLAUDE)) return BUNDLED_CLAUDE;
-  throw new AnyclaudeError('CLAUDE_MISSING', 'Claude Code is not installed', { fix: 'npm install -g @anthropic-ai/claude-code' });
+
+  const bundled = (options.bundled ?? bundledClaude)();
+  const bundledVersion = bundled === undefined || !isExecutable(bundled) ? undefined : probeClaude(bundled);
+  if (bundled !== undefined && bundledVersion !== undefined) return { path: bundled, source: 'bundled', version: bundledVersion };
+  const why =
+    bundled === undefined
+      ? `the bundled Claude Code (${CLAUDE_PACKAGE}) is not installed`
+      : `the bundled Claude Code at ${bundled} does not run (npm skipped its postinstall or its platform package)`;
+
+  const fromPath = onPath('claude', env);
+  const pathVersion = fromPath === undefined ? undefined : probeClaude(fromPath);
+  if (fromPath !== undefined && pathVersion !== undefined) {
+    const untested = pathVersion === pinnedClaudeCodeVersion() ? '' : ', which anyclaude is not tested with';
+    options.warn?.(`${why}; using Claude Code ${pathVersion} from ${fromPath}${untested}`);
+    return { path: fromPath, source: 'path', version: pathVersion };
+  }
+  const onPathToo = fromPath === undefined ? 'and there is no `claude` on PATH' : `and ${fromPath} does not run either`;
+  throw new AnyclaudeError('CLAUDE_MISSING', `${why}, ${onPathToo}`, { fix: `npm install -g ${CLAUDE_PACKAGE}@${pinnedClaudeCodeVersion()}` });
+}
+
+/** The path of the Claude Code to run; see resolveClaude. */
+export function findClaudeBinary(options: FindClaudeOptions = {}): string {
+  return resolveClaude(options).path;
+}
+
+/** The exact Claude Code version anyclaude depends on (and is tested with), from its package.json. */
+export function pinnedClaudeCodeVersion(): string {
+  const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { dependencies?: Record<string, string> };
+  return manifest.dependencies?.[CLAUDE_PACKAGE] ?? 'latest';
+}
+
+/**
+ * Resolved the way Node resolves anyclaude's own imports, so it is found wherever npm put it:
+ * nested under anyclaude (global install), or hoisted beside it (a project's dependency).
+ */
+function bundledClaude(): string | undefined {
+  let manifest: string;
+  try {
+    manifest = createRequire(import.meta.url).resolve(`${CLAUDE_PACKAGE}/package.json`);
+  } catch {
+    return undefined;
+  }
+  const { bin } = JSON.parse(readFileSync(manifest, 'utf8')) as { bin?: string | Record<string, string> };
+  const relative = typeof bin === 'string' ? bin : bin?.claude;
+  return relative === undefined ? undefined : join(dirname(manifest), relative);
+}
+
+function onPath(name: string, env: NodeJS.ProcessEnv): string | undefined {
+  for (const dir of (env.PATH ?? '').split(delimiter)) {
+    if (dir === '' || !isAbsolute(dir)) continue;
+    const candidate = join(dir, name);
+    if (isExecutable(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+function isExecutable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** `claude --version` answers in ~0.2s; remembered so `up` does not ask twice. */
+const probed = new Map<string, string | undefined>();
+
+function probeClaude(bin: string): string | undefined {
+  if (probed.has(bin)) return probed.get(bin);
+  const result = spawnSync(bin, ['--version'], { encoding: 'utf8', timeout: 15_000, stdio: ['ignore', 'pipe', 'pipe'] });
+  const version = result.status === 0 ? /\d+\.\d+\.\d+/.exec(result.stdout)?.[0] : undefined;
+  probed.set(bin, version);
+  return version;
 }
 
 /** "2.1.197", or undefined when it cannot say. */
 export async function claudeCodeVersion(bin: string): Promise<string | undefined> {
+  if (probed.get(bin) !== undefined) return probed.get(bin);
   const result = await execa(bin, ['--version'], { reject: false, timeout: 15_000 });
   return /\d+\.\d+\.\d+/.exec(String(result.stdout))?.[0];
 }

@@ -1,18 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { chmod, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { claudeArgs, claudeConfigDir, claudeEnv, findClaudeBinary } from '../../src/claude/claude-code.js';
+import { claudeArgs, claudeConfigDir, claudeEnv } from '../../src/claude/claude-code.js';
 
 describe('launching Claude Code', () => {
-  it('prefers claude on PATH, else the one installed with anyclaude', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'anyclaude-path-'));
-    await writeFile(join(dir, 'claude'), '#!/bin/sh\n');
-    await chmod(join(dir, 'claude'), 0o755);
-    expect(findClaudeBinary({ PATH: dir })).toBe(join(dir, 'claude'));
-    expect(findClaudeBinary({ PATH: '' })).toMatch(/node_modules\/\.bin\/claude$/);
-  });
-
   it('keeps the prompt cacheable across sessions unless the user replaces the system prompt', () => {
     expect(claudeArgs(['-p', 'hi'])).toEqual(['--exclude-dynamic-system-prompt-sections', '-p', 'hi']);
     expect(claudeArgs(['--system-prompt', 'x'])).toEqual(['--system-prompt', 'x']);
