@@ -9,8 +9,9 @@ import { AnyclaudeError } from '../core/errors.js';
 import { joinUrl, type UpstreamProtocol } from '../proxy/upstream.js';
 import type { BackendAdapter, BackendContext, BackendInfo, BackendStartOptions, Detection, RunningBackend } from './backend.js';
 import { bestMatches } from './model-resolver.js';
-import { baseUrl, isOk, isRecord, loopbackUrl, positiveInt, probe, records, stringField, warn } from './openai-backend.js';
+import { isOk, isRecord, listOpenAIModels, loopbackUrl, positiveInt, probe, records, stringField, warn } from './openai-backend.js';
 import { externalBackend, makeUpstream } from './running-backend.js';
+import { normalizeBaseUrl } from '../core/base-url.js';
 
 export const LMSTUDIO_DEFAULT_PORT = 1234;
 /** `lms server status` starts a Node process that talks to the app: slow, but seconds, not more (ms). */
@@ -44,10 +45,11 @@ export interface LmStudioAdapterOptions {
 }
 
 /** Every model LM Studio lists, or undefined when no LM Studio API answers at `url`. */
-export async function discoverLmStudio(url: string): Promise<LmStudioServer | undefined> {
-  const v1 = await probe(joinUrl(url, '/api/v1/models'));
+export async function discoverLmStudio(url: string, apiKey?: string): Promise<LmStudioServer | undefined> {
+  const auth = apiKey === undefined ? {} : { apiKey };
+  const v1 = await probe(joinUrl(url, '/api/v1/models'), auth);
   if (isOk(v1) && isRecord(v1.json) && Array.isArray(v1.json.models)) return { url, api: 'v1', models: records(v1.json.models).flatMap(fromV1) };
-  const v0 = await probe(joinUrl(url, '/api/v0/models'));
+  const v0 = await probe(joinUrl(url, '/api/v0/models'), auth);
   if (isOk(v0) && isRecord(v0.json) && Array.isArray(v0.json.data)) return { url, api: 'v0', models: records(v0.json.data).flatMap(fromV0) };
   return undefined;
 }
@@ -116,7 +118,7 @@ export function createLmStudioBackend(adapterOptions: LmStudioAdapterOptions = {
 
   /** Explicit --url/--port win; else the port `lms` reports; else 1234. */
   async function locate(options: BackendStartOptions): Promise<string> {
-    if (options.url !== undefined) return baseUrl(options.url);
+    if (options.url !== undefined) return normalizeBaseUrl(options.url);
     if (options.port !== undefined) return loopbackUrl(options.port);
     const status = await runLms(lms, ['server', 'status', '--json', '--quiet'], LMS_STATUS_TIMEOUT_MS);
     const parsed = status?.exitCode === 0 ? parseJsonObject(status.stdout) : undefined;
@@ -125,7 +127,9 @@ export function createLmStudioBackend(adapterOptions: LmStudioAdapterOptions = {
   }
 
   async function detect(_ctx: BackendContext, options: BackendStartOptions = {}): Promise<Detection | undefined> {
-    const server = await discoverLmStudio(await locate(options));
+    // Only LM Studio's own API counts here: detection must not take another server for LM Studio.
+    // Starting it (ANYCLAUDE_MODE=lmstudio, LMSTUDIO_URL) falls back to the OpenAI model list.
+    const server = await discoverLmStudio(await locate(options), options.apiKey);
     if (server === undefined) return undefined;
     const loaded = server.models.filter((m) => m.loaded && isChatModel(m));
     const what = loaded.length === 0 ? 'no model loaded' : `loaded: ${loaded.map((m) => `${m.id}${m.loadedContext === undefined ? '' : ` (${m.loadedContext} ctx)`}`).join(', ')}`;
@@ -134,8 +138,10 @@ export function createLmStudioBackend(adapterOptions: LmStudioAdapterOptions = {
 
   async function start(options: BackendStartOptions, ctx: BackendContext): Promise<RunningBackend> {
     const url = await locate(options);
-    const server = await discoverLmStudio(url);
+    const server = await discoverLmStudio(url, options.apiKey);
     if (server === undefined) {
+      const fallback = await openAICompatible(url, options, ctx);
+      if (fallback !== undefined) return fallback;
       throw new AnyclaudeError('LMSTUDIO_NOT_RUNNING', `LM Studio's server is not answering at ${url}`, {
         fix: "start it with `lms server start` (or LM Studio → Developer → Start Server), or pass --port/--url if it listens elsewhere",
       });
@@ -213,6 +219,30 @@ export function createLmStudioBackend(adapterOptions: LmStudioAdapterOptions = {
   }
 
   return { name: 'lmstudio', detect, start };
+}
+
+/**
+ * LMSTUDIO_URL may name an LM Studio too old for its REST API, or any OpenAI-compatible server a
+ * user set up that way: its OpenAI model list is enough to serve from.
+ */
+async function openAICompatible(url: string, options: BackendStartOptions, ctx: BackendContext): Promise<RunningBackend | undefined> {
+  const models = await listOpenAIModels(url, { timeoutMs: 10_000, ...(options.apiKey === undefined ? {} : { apiKey: options.apiKey }) });
+  if (models === undefined) return undefined;
+  const ids = models.map((m) => m.id);
+  const entry = options.model === undefined ? models[0] : models.find((m) => m.id === options.model);
+  const model = options.model ?? entry?.id;
+  if (model === undefined) throw new AnyclaudeError('NO_MODEL_LOADED', `the server at ${url} lists no models`, { fix: 'load a model in it, or pass --model <served id>' });
+  warn(ctx.events, 'lmstudio', `no LM Studio API at ${url}; using its OpenAI model list (${ids.join(', ') || 'empty'})${entry === undefined ? `, and ${model} as given` : ''}`);
+  const contextWindow = options.context ?? entry?.contextLength;
+  const info: BackendInfo = {
+    name: 'lmstudio',
+    url,
+    modelId: model,
+    contextWindow,
+    capabilities: { toolCalls: 'unknown', cachedTokens: false, protocols: ['openai'], preferred: 'openai' },
+    managed: false,
+  };
+  return externalBackend(info, makeUpstream({ name: 'lmstudio', url, protocol: options.protocol ?? 'openai', flavor: 'lmstudio', model, contextWindow, apiKey: options.apiKey }));
 }
 
 function ambiguous(query: string, names: string[]): AnyclaudeError {

@@ -12,9 +12,10 @@ import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
 import { AnyclaudeError } from '../core/errors.js';
 import { pickPort } from '../supervisor/ports.js';
-import type { BackendAdapter, BackendCapabilities } from './backend.js';
-import { loopbackUrl } from './openai-backend.js';
-import { makeUpstream, managedBackend, managedServer } from './running-backend.js';
+import { normalizeBaseUrl } from '../core/base-url.js';
+import type { BackendAdapter, BackendCapabilities, BackendContext, BackendStartOptions, RunningBackend } from './backend.js';
+import { listOpenAIModels, loopbackUrl } from './openai-backend.js';
+import { externalBackend, makeUpstream, managedBackend, managedServer } from './running-backend.js';
 import { readContextWindow, resolveModel } from './model-resolver.js';
 import { ensureVenv } from './venv.js';
 
@@ -41,7 +42,12 @@ export const MLX_LM_VENV = { name: 'mlx-lm', importCheck: 'import mlx.core, mlx_
 export const mlxLmBackend: BackendAdapter = {
   name: 'mlx-lm',
 
-  async detect() {
+  async detect(_ctx, options = {}) {
+    if (options.url !== undefined) {
+      const url = normalizeBaseUrl(options.url);
+      const models = await listOpenAIModels(url, options.apiKey === undefined ? {} : { apiKey: options.apiKey });
+      return models === undefined ? undefined : { name: 'mlx-lm', url, detail: `mlx_lm.server at ${url}` };
+    }
     if (process.platform === 'darwin' && process.arch === 'arm64') return { name: 'mlx-lm', url: '', detail: 'Apple Silicon: anyclaude can run mlx_lm.server' };
     return undefined;
   },
@@ -50,6 +56,7 @@ export const mlxLmBackend: BackendAdapter = {
     if (options.protocol === 'anthropic') {
       throw new AnyclaudeError('PROTOCOL_UNSUPPORTED', 'mlx_lm.server speaks only the OpenAI API', { fix: 'drop --protocol, or use --backend mlx-omni for a native Anthropic endpoint' });
     }
+    if (options.url !== undefined) return useRunningServer(options, ctx);
     if (options.model === undefined) {
       throw new AnyclaudeError('MODEL_REQUIRED', 'mlx-lm needs a model', { fix: 'pass --model <name, Hugging Face id or path>, e.g. --model Qwen3-Coder-30B' });
     }
@@ -93,6 +100,40 @@ export const mlxLmBackend: BackendAdapter = {
     return managedBackend(info, upstream, server);
   },
 };
+
+/** mlx_lm's own name for "the model the server was started with" (its `--model`). */
+const SERVED_MODEL = 'default_model';
+
+/**
+ * MLX_LM_URL / --url: an mlx_lm.server the user runs. anyclaude neither starts nor stops it. Without
+ * a model named, requests ask for `default_model`, which mlx_lm maps to the model it was started
+ * with (its /v1/models lists the whole HF cache, so it cannot say which one that is).
+ */
+async function useRunningServer(options: BackendStartOptions, ctx: BackendContext): Promise<RunningBackend> {
+  const url = normalizeBaseUrl(options.url ?? '');
+  const models = await listOpenAIModels(url, { timeoutMs: 10_000, ...(options.apiKey === undefined ? {} : { apiKey: options.apiKey }) });
+  if (models === undefined) {
+    throw new AnyclaudeError('BACKEND_UNREACHABLE', `no mlx_lm.server answered ${url}/v1/models`, {
+      fix: 'start it (mlx_lm.server --model <model> --port <port>) or fix MLX_LM_URL / --url; unset MLX_LM_URL to let anyclaude start one',
+    });
+  }
+  const modelId = options.model ?? SERVED_MODEL;
+  const contextWindow = options.context ?? (await localContextWindow(options.model));
+  if (contextWindow === undefined) ctx.events.log('warn', 'mlx-lm', `the context window of ${modelId} is unknown, so prompts are not checked against it; pass --context`);
+  const info = { name: 'mlx-lm' as const, url, modelId, contextWindow, capabilities: CAPABILITIES, managed: false };
+  return externalBackend(info, makeUpstream({ name: 'mlx-lm', url, protocol: 'openai', flavor: 'mlx-lm', model: modelId, contextWindow, apiKey: options.apiKey }));
+}
+
+/** The context window from the model's config.json, when the model is on this machine. */
+async function localContextWindow(model: string | undefined): Promise<number | undefined> {
+  if (model === undefined) return undefined;
+  try {
+    const resolved = await resolveModel(model);
+    return resolved.kind === 'local' ? await readContextWindow(resolved.path) : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * - The HF hub cache must exist: mlx_lm.server's `/v1/models` crashes without it. The user's own

@@ -48,7 +48,7 @@ export interface AutoDetected {
   detection: Detection;
 }
 
-/** The first running server (LM Studio, Ollama, llama-server), else mlx-lm on Apple Silicon; throws NO_BACKEND listing what to do. */
+/** The first running server (LM Studio, Ollama, llama-server), else a server named by URL, else mlx-lm on Apple Silicon; throws NO_BACKEND listing what to do. */
 export async function autoDetect(ctx: BackendContext, o: AutoDetectOptions = {}): Promise<AutoDetected> {
   const adapters: Record<BackendName, BackendAdapter> = { ...ADAPTERS, ...o.adapters };
   const timeoutMs = o.timeoutMs ?? DETECT_TIMEOUT_MS;
@@ -57,9 +57,13 @@ export async function autoDetect(ctx: BackendContext, o: AutoDetectOptions = {})
     const detection = found[i];
     if (detection !== undefined) return { adapter: adapters[name], detection };
   }
-  if ((o.platform ?? process.platform) === 'darwin' && (o.arch ?? process.arch) === 'arm64') {
-    const detection = await detectWithin(adapters['mlx-lm'], ctx, o.options?.['mlx-lm'] ?? {}, timeoutMs);
-    if (detection !== undefined) return { adapter: adapters['mlx-lm'], detection };
+  // Then servers the user pointed at by URL (MLX_LM_URL, --url), and mlx-lm on Apple Silicon.
+  const appleSilicon = (o.platform ?? process.platform) === 'darwin' && (o.arch ?? process.arch) === 'arm64';
+  for (const name of ['mlx-lm', 'openai'] as const) {
+    const options = o.options?.[name] ?? {};
+    if (options.url === undefined && !(name === 'mlx-lm' && appleSilicon)) continue;
+    const detection = await detectWithin(adapters[name], ctx, options, timeoutMs);
+    if (detection !== undefined) return { adapter: adapters[name], detection };
   }
   const looked = DETECT_ORDER.map((name) => {
     const what = WHAT[name];

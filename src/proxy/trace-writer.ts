@@ -46,19 +46,25 @@ export class TraceWriter {
   readonly #onError: (message: string) => void;
   readonly #madeDirs = new Set<string>();
 
-  constructor(options: { root?: string; secrets?: readonly string[]; onError: (message: string) => void }) {
+  readonly #echo: ((text: string) => void) | undefined;
+
+  /** `echo` also gets each redacted trace (ANYCLAUDE_DEBUG=2: full bodies in the log). */
+  constructor(options: { root?: string; secrets?: readonly string[]; onError: (message: string) => void; echo?: (text: string) => void }) {
     this.root = options.root ?? defaultTraceRoot();
     this.#secrets = options.secrets ?? [];
     this.#onError = options.onError;
+    this.#echo = options.echo;
   }
 
   /** Resolves with the file path, or undefined when the write failed (already reported). */
   async write(exchange: TraceExchange): Promise<string | undefined> {
     const dir = join(this.root, safeName(exchange.backend));
     const file = join(dir, `${new Date(exchange.startedAt).toISOString().replace(/[:.]/g, '-')}-${safeName(exchange.id)}.json`);
+    const text = this.#serialise(exchange);
+    this.#echo?.(text);
     try {
       await this.#ensureDir(dir);
-      await writeFile(file, this.#serialise(exchange), { mode: 0o600, flag: 'wx' });
+      await writeFile(file, text, { mode: 0o600, flag: 'wx' });
       return file;
     } catch (error) {
       this.#onError(`trace not written (${file}): ${error instanceof Error ? error.message : String(error)}`);

@@ -235,4 +235,22 @@ describe('LM Studio backend', () => {
     closers.push(() => other.close());
     expect(await noLms.detect(ctx, { url: other.url })).toBeUndefined();
   });
+
+  it('LMSTUDIO_URL at a server without LM Studio\'s API (an old LM Studio, any OpenAI server): served from its OpenAI model list', async () => {
+    const other = await startScriptedUpstream({ flavor: 'mlx-lm', modelId: 'org/served-model' });
+    closers.push(() => other.close());
+    const warnings: string[] = [];
+    ctx.events.on('log', (e) => e.level === 'warn' && warnings.push(e.message));
+    const running = await noLms.start({ url: `${other.url}/v1` }, ctx);
+    expect(running.info).toMatchObject({ name: 'lmstudio', url: other.url, modelId: 'org/served-model', managed: false });
+    expect(running.upstream).toMatchObject({ url: other.url, protocol: 'openai', model: 'org/served-model' });
+    expect(warnings.join('\n')).toMatch(/no LM Studio API.*OpenAI model list/);
+    const named = await noLms.start({ url: other.url, model: 'my-alias', context: 8192 }, ctx);
+    expect(named.upstream).toMatchObject({ model: 'my-alias', contextWindow: 8192 });
+  });
+
+  it('an unreachable LMSTUDIO_URL still fails with LM Studio\'s fix', async () => {
+    const error = await expectError(noLms.start({ url: 'http://127.0.0.1:9/v1' }, ctx), 'LMSTUDIO_NOT_RUNNING');
+    expect(error.fix).toContain('lms server start');
+  });
 });
