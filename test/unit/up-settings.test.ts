@@ -1,4 +1,5 @@
 /** Where each `up` setting comes from: flag > environment > config file > default, and the predecessor's variables. */
+import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import type { AnyclaudeConfig } from '../../src/cli/config-file.js';
 import { debugLevel, environmentHelp, resolveUpSettings, UP_ENV, type UpFlags } from '../../src/cli/up-settings.js';
@@ -140,5 +141,12 @@ describe('up settings precedence', () => {
     for (const name of ['ANYCLAUDE_MODE', 'LMSTUDIO_URL', 'LMSTUDIO_MODEL', 'LMSTUDIO_API_KEY', 'LMSTUDIO_CONTEXT_LENGTH', 'MLX_LM_URL', 'MLX_LM_MODEL', 'MLX_MODEL', 'MLX_LM_API_KEY', 'ANYCLAUDE_DEBUG', 'PROXY_ONLY']) {
       expect(help).toContain(name);
     }
+  });
+});
+
+describe('README', () => {
+  it('lists every variable up reads', async () => {
+    const readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8');
+    for (const variable of UP_ENV) expect(readme).toContain(`\`${variable.name}\``);
   });
 });
