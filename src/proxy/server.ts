@@ -15,9 +15,10 @@ import { checkKey, checkOrigin, generateKey } from './auth.js';
 import { sendJsonError, type Exchange, type ExchangeDeps } from './exchange.js';
 import { PrefixTracker, type RequestMetrics } from './metrics.js';
 import { openaiExchange } from './openai-exchange.js';
-import { TokenCounter } from './token-counter.js';
+import { loadEncoder, TokenCounter } from './token-counter.js';
 import { TraceWriter } from './trace-writer.js';
 import type { Upstream } from './upstream.js';
+import { promptPrefixKey, WARMUP_HEADER, WARMUP_SKIPPED, WarmupGate, type Admission } from './warmup-gate.js';
 
 export interface ProxyOptions {
   upstreams: Upstream[];
@@ -28,9 +29,13 @@ export interface ProxyOptions {
   key?: string;
   /** Write a trace of every exchange; a string is the traces root folder. */
   trace?: boolean | string;
+  /** Also put each (redacted) trace in the log as a `debug` line: full bodies (ANYCLAUDE_DEBUG=2). */
+  logBodies?: boolean;
   events?: CoreEvents;
   pingIntervalMs?: number;
   headerGraceMs?: number;
+  /** How long a request whose prompt differs from an in-flight warm-up's waits for one that matches before the warm-up is aborted. */
+  warmupGraceMs?: number;
   /** Sees every valid Messages request before it is forwarded (e.g. to remember the stable prefix). */
   observeRequest?: (request: MessagesRequest, headers: IncomingMessage['headers'], upstream: Upstream) => void;
 }
@@ -72,6 +77,7 @@ export async function startProxy(options: ProxyOptions): Promise<Proxy> {
           ...(typeof options.trace === 'string' ? { root: options.trace } : {}),
           secrets: [key, ...options.upstreams.flatMap((u) => (u.apiKey === undefined ? [] : [u.apiKey]))],
           onError: (message) => events.log('warn', 'trace', message),
+          ...(options.logBodies === true ? { echo: (text: string) => events.log('debug', 'trace', text) } : {}),
         });
   const deps: ExchangeDeps = {
     counter,
@@ -83,9 +89,10 @@ export async function startProxy(options: ProxyOptions): Promise<Proxy> {
   };
   const state = new ProxyState(options.upstreams, options.active);
   events.on('request:end', (m) => state.recordEnd(m));
+  const gate = new WarmupGate(events, options.warmupGraceMs);
 
   const server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, (req, res) => {
-    void route(req, res, { key, deps, state, observe: options.observeRequest }).catch((error: unknown) => {
+    void route(req, res, { key, deps, state, gate, observe: options.observeRequest }).catch((error: unknown) => {
       events.log('error', 'proxy', `unhandled: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
       sendJsonError(res, new ApiError(500, 'api_error', 'internal proxy error; see the anyclaude log'));
     });
@@ -187,6 +194,7 @@ interface RouteContext {
   key: string;
   deps: ExchangeDeps;
   state: ProxyState;
+  gate: WarmupGate;
   observe: ProxyOptions['observeRequest'];
 }
 
@@ -220,23 +228,46 @@ async function messages(req: IncomingMessage, res: ServerResponse, ctx: RouteCon
   const request = parsed.value;
   const upstream = ctx.state.select(request.model);
   ctx.observe?.(request, req.headers, upstream);
+  // Time held behind a warm-up is time the user waits: it counts in the request's TTFT.
+  const startedAt = Date.now();
+  const admission = await passGate(req, res, request, upstream, ctx);
+  if (admission === undefined) return;
   const id = randomBytes(12).toString('hex');
   const sessionHeader = req.headers['x-claude-code-session-id'];
-  const exchange: Exchange = {
-    id,
-    req,
-    res,
-    rawBody,
-    request,
-    upstream,
-    sessionId: typeof sessionHeader === 'string' ? sessionHeader : undefined,
-    startedAt: Date.now(),
-  };
+  const exchange: Exchange = { id, req, res, rawBody, request, upstream, sessionId: typeof sessionHeader === 'string' ? sessionHeader : undefined, startedAt };
   ctx.state.total++;
   ctx.state.inFlight++;
   ctx.deps.events.emit('request:start', { id, sessionId: exchange.sessionId, upstream: upstream.name, model: request.model, stream: request.stream === true, at: exchange.startedAt });
-  if (upstream.protocol === 'anthropic') await anthropicExchange(exchange, ctx.deps);
-  else await openaiExchange(exchange, ctx.deps);
+  try {
+    if (upstream.protocol === 'anthropic') await anthropicExchange(exchange, ctx.deps);
+    else await openaiExchange(exchange, ctx.deps);
+  } finally {
+    admission.release();
+  }
+}
+
+/**
+ * Warm-ups register with the gate (or are not started); real requests wait behind a warm-up of
+ * their own prefix or abort one of another. Undefined: there is nothing to forward.
+ */
+async function passGate(req: IncomingMessage, res: ServerResponse, request: MessagesRequest, upstream: Upstream, ctx: RouteContext): Promise<Admission | undefined> {
+  const ended = new Promise<void>((resolve) => res.once('close', resolve));
+  if (req.headers[WARMUP_HEADER] !== undefined) {
+    // The gate aborts a warm-up by hanging up on it, which the exchange notices from the moment it
+    // listens for hang-ups. Nothing between here and there may wait on I/O, or an abort in that gap
+    // would be missed; the tokenizer is the one thing that path can load lazily.
+    await loadEncoder();
+    const refused = ctx.gate.admitWarmup(upstream.name, promptPrefixKey(request, upstream), { abort: () => res.destroy(), ended });
+    if (refused !== undefined) throw new ApiError(409, 'invalid_request_error', `warm-up not started: ${refused}`, { [WARMUP_HEADER]: WARMUP_SKIPPED });
+    return { heldMs: 0, release: () => undefined };
+  }
+  let gone = false;
+  void ended.then(() => (gone = true));
+  const admission = await ctx.gate.admit(upstream.name, () => promptPrefixKey(request, upstream));
+  if (!gone) return admission;
+  admission.release();
+  ctx.deps.events.log('info', 'proxy', `a client left after ${admission.heldMs} ms held behind a warm-up; nothing was sent upstream`);
+  return undefined;
 }
 
 /** Counted the way `/v1/messages` counts, so Claude Code's `/context` matches what the backend will see. */
