@@ -1,15 +1,47 @@
 /**
  * The part of Claude Code's prompt that is the same in every session (system prompt and tools,
- * once the billing block and dynamic sections are gone), remembered per Claude Code version
- * and backend, so a new session's first turn can find it already in the backend's KV cache.
+ * once the billing block and dynamic sections are gone), remembered per Claude Code version and
+ * per backend, model and (for a server anyclaude did not start) server, so a new session's first
+ * turn can find it already in the backend's KV cache. A prefix from another model or server would
+ * be worse than none: replaying it costs a full prefill that helps nothing.
  */
+import { createHash } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { MessagesRequest, TextBlock, ToolDefinition } from '../anthropic/types.js';
+import type { BackendInfo } from '../backends/backend.js';
 
 export interface StablePrefix {
   system: string | TextBlock[];
   tools: ToolDefinition[];
+}
+
+/** Whose KV cache a prefix is for. */
+export interface PrefixScope {
+  backend: string;
+  /** The served model id; undefined when each request names its own. */
+  model: string | undefined;
+  /** Only for servers anyclaude found running: a managed server gets a new port every run. */
+  url: string | undefined;
+}
+
+/** The backend a prefix is remembered for, as `RunningBackend.info` describes it. */
+export type PrefixOwner = Pick<BackendInfo, 'name' | 'modelId' | 'url' | 'managed'>;
+
+export function prefixScope(info: PrefixOwner): PrefixScope {
+  return { backend: info.name, model: info.modelId, url: info.managed ? undefined : info.url };
+}
+
+/** The scope as stored: fixed key order and explicit nulls, so equal scopes are equal bytes. */
+interface StoredScope {
+  backend: string;
+  model: string | null;
+  url: string | null;
+}
+
+interface StoredPrefix {
+  scope: StoredScope;
+  prefix: StablePrefix;
 }
 
 const VERSION = /claude-cli\/(\d+\.\d+\.\d+)/;
@@ -29,12 +61,14 @@ export class PrefixStore {
   }
 
   /** Remembers the prefix of a main-agent request (one with a system prompt and tools). */
-  record(request: MessagesRequest, userAgent: string | undefined, backend: string): void {
+  record(request: MessagesRequest, userAgent: string | undefined, owner: PrefixOwner): void {
+    const scope = prefixScope(owner);
     const version = claudeCodeVersionOf(userAgent);
     if (version === undefined || request.system === undefined || request.tools === undefined || request.tools.length === 0) return;
     const prefix: StablePrefix = { system: withoutCacheControl(request.system), tools: request.tools.map(({ cache_control: _c, ...tool }) => tool) };
-    const text = JSON.stringify(prefix);
-    const file = this.#file(version, backend);
+    const stored: StoredPrefix = { scope: canonical(scope), prefix };
+    const text = JSON.stringify(stored);
+    const file = this.#file(version, scope);
     if (this.#lastSaved.get(file) === text) return;
     this.#lastSaved.set(file, text);
     void mkdir(join(this.#dir, version), { recursive: true, mode: 0o700 })
@@ -42,17 +76,28 @@ export class PrefixStore {
       .catch((error: unknown) => this.#onError(`could not save the prompt prefix: ${error instanceof Error ? error.message : String(error)}`));
   }
 
-  async load(version: string, backend: string): Promise<StablePrefix | undefined> {
+  /** The prefix remembered for exactly this backend, model and server, or undefined. */
+  async load(version: string, owner: PrefixOwner): Promise<StablePrefix | undefined> {
+    const scope = prefixScope(owner);
+    let stored: Partial<StoredPrefix>;
     try {
-      return JSON.parse(await readFile(this.#file(version, backend), 'utf8')) as StablePrefix;
+      stored = JSON.parse(await readFile(this.#file(version, scope), 'utf8')) as Partial<StoredPrefix>;
     } catch {
       return undefined;
     }
+    // The file name is a hash: the scope inside is what proves whose prefix it is.
+    if (JSON.stringify(stored.scope) !== JSON.stringify(canonical(scope)) || stored.prefix === undefined) return undefined;
+    return stored.prefix;
   }
 
-  #file(version: string, backend: string): string {
-    return join(this.#dir, version, `${backend.replace(/[^A-Za-z0-9._-]/g, '_')}.json`);
+  #file(version: string, scope: PrefixScope): string {
+    const hash = createHash('sha256').update(JSON.stringify(canonical(scope))).digest('hex').slice(0, 16);
+    return join(this.#dir, version, `${scope.backend.replace(/[^A-Za-z0-9._-]/g, '_')}-${hash}.json`);
   }
+}
+
+function canonical(scope: PrefixScope): StoredScope {
+  return { backend: scope.backend, model: scope.model ?? null, url: scope.url ?? null };
 }
 
 function withoutCacheControl(system: string | TextBlock[]): string | TextBlock[] {

@@ -88,7 +88,8 @@ export async function runUp(flags: UpOptions): Promise<number> {
     ...(options.key === undefined ? {} : { key: options.key }),
     ...(options.trace === true ? { trace: join(home, 'traces') } : {}),
     observeRequest: (request, headers, upstream) => {
-      if (headers['x-anyclaude-warmup'] === undefined) prefixes.record(request, headers['user-agent'], upstream.name);
+      const backend = backends.find((b) => b.upstream === upstream);
+      if (headers['x-anyclaude-warmup'] === undefined && backend !== undefined) prefixes.record(request, headers['user-agent'], backend.info);
     },
   });
   onExit(() => proxy.close());
@@ -151,14 +152,15 @@ function startOptions(options: UpOptions, model: string | undefined): BackendSta
 async function warmCache(proxy: Proxy, backends: RunningBackend[], prefixes: PrefixStore, version: string | undefined, events: CoreEvents): Promise<void> {
   for (const backend of backends) {
     const name = backend.info.name;
-    const prefix = version === undefined ? undefined : await prefixes.load(version, name);
+    // Remembered per model and (for a server anyclaude did not start) per server: another's prefix would only cost a prefill.
+    const prefix = version === undefined ? undefined : await prefixes.load(version, backend.info);
     if (prefix === undefined) {
-      events.emit('cache:warm', { backend: name, phase: 'skipped', detail: 'no remembered prefix yet: the first session fills it' });
+      events.emit('cache:warm', { backend: name, phase: 'skipped', detail: 'no remembered prefix for this model and server yet: the first session fills it' });
       continue;
     }
     events.emit('cache:warm', { backend: name, phase: 'warming' });
     const result = await warmPrefix(proxy, name, prefix);
-    events.emit('cache:warm', { backend: name, phase: result.ok ? 'done' : 'failed', ms: result.ms, detail: result.detail });
+    events.emit('cache:warm', { backend: name, phase: result.phase, ms: result.ms, detail: result.detail });
   }
 }
 

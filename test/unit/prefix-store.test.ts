@@ -1,0 +1,72 @@
+/**
+ * The remembered prefix belongs to one backend, model and (for a server anyclaude did not start)
+ * server: replaying another's into a new server costs a full prefill that caches nothing useful.
+ */
+import { describe, expect, it } from 'vitest';
+import { mkdtemp, readdir, writeFile, mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { MessagesRequest } from '../../src/anthropic/types.js';
+import { PrefixStore, type PrefixOwner } from '../../src/cache/prefix-store.js';
+
+const UA = 'claude-cli/2.1.197 (external, cli)';
+
+function request(system: string): MessagesRequest {
+  return {
+    model: 'anyclaude',
+    max_tokens: 32,
+    system: [{ type: 'text', text: system, cache_control: { type: 'ephemeral' } }],
+    tools: [{ name: 'Read', input_schema: { type: 'object' }, cache_control: { type: 'ephemeral' } }],
+    messages: [{ role: 'user', content: 'hi' }],
+  };
+}
+
+const external = (url: string, modelId: string | undefined): PrefixOwner => ({ name: 'openai', url, modelId, managed: false });
+const managed = (port: number, modelId: string): PrefixOwner => ({ name: 'mlx-lm', url: `http://127.0.0.1:${port}`, modelId, managed: true });
+
+/** record() writes in the background; the file appearing is the signal it is done. */
+async function recorded(store: PrefixStore, home: string, count: number, ...args: Parameters<PrefixStore['record']>): Promise<void> {
+  store.record(...args);
+  const dir = join(home, 'prefix', '2.1.197');
+  const deadline = Date.now() + 5_000;
+  while (Date.now() < deadline) {
+    if ((await readdir(dir).catch(() => [])).length >= count) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error('the prefix was never written');
+}
+
+describe('PrefixStore', () => {
+  it('gives a prefix back only to the same backend, model and external server', async () => {
+    const home = await mkdtemp(join(tmpdir(), 'anyclaude-prefix-'));
+    const store = new PrefixStore(home, (m) => expect.fail(m));
+    const owner = external('http://127.0.0.1:8080', 'qwen2.5-0.5b');
+    await recorded(store, home, 1, request('Big system prompt.'), UA, owner);
+
+    const loaded = await store.load('2.1.197', owner);
+    expect(loaded?.system).toEqual([{ type: 'text', text: 'Big system prompt.' }]);
+    expect(loaded?.tools).toEqual([{ name: 'Read', input_schema: { type: 'object' } }]);
+    expect(await store.load('2.1.197', external('http://127.0.0.1:8080', 'qwen3-4b'))).toBeUndefined();
+    expect(await store.load('2.1.197', external('http://127.0.0.1:9090', 'qwen2.5-0.5b'))).toBeUndefined();
+    expect(await store.load('2.1.198', owner)).toBeUndefined();
+    expect(await store.load('2.1.197', { ...owner, name: 'lmstudio' })).toBeUndefined();
+  });
+
+  it("keeps each model's prefix apart, and finds a managed server's again on a new port", async () => {
+    const home = await mkdtemp(join(tmpdir(), 'anyclaude-prefix-'));
+    const store = new PrefixStore(home, (m) => expect.fail(m));
+    await recorded(store, home, 1, request('Prompt for model A.'), UA, managed(50001, 'model-a'));
+    await recorded(store, home, 2, request('Prompt for model B.'), UA, managed(50002, 'model-b'));
+
+    expect((await store.load('2.1.197', managed(50999, 'model-a')))?.system).toEqual([{ type: 'text', text: 'Prompt for model A.' }]);
+    expect((await store.load('2.1.197', managed(50998, 'model-b')))?.system).toEqual([{ type: 'text', text: 'Prompt for model B.' }]);
+  });
+
+  it('ignores what older versions stored per backend only', async () => {
+    const home = await mkdtemp(join(tmpdir(), 'anyclaude-prefix-'));
+    await mkdir(join(home, 'prefix', '2.1.197'), { recursive: true });
+    await writeFile(join(home, 'prefix', '2.1.197', 'openai.json'), JSON.stringify({ system: 'from another server', tools: [] }));
+    const store = new PrefixStore(home, (m) => expect.fail(m));
+    expect(await store.load('2.1.197', external('http://127.0.0.1:8080', 'qwen2.5-0.5b'))).toBeUndefined();
+  });
+});
