@@ -200,6 +200,12 @@ export function claudeEnv(options: ClaudeEnvOptions): NodeJS.ProcessEnv {
     CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
     DISABLE_AUTOUPDATER: '1',
     API_TIMEOUT_MS: String(API_TIMEOUT_MS),
+    // Claude Code abandons a stream after max(this, 300 s) without an event other than `ping`
+    // (pings do not reset that watchdog), and a long first prefill sends nothing else.
+    CLAUDE_STREAM_IDLE_TIMEOUT_MS: String(API_TIMEOUT_MS),
+    // Bun, Claude Code's runtime, drops an HTTP socket that moves no byte for 300 s (this is in
+    // seconds): a request held behind a warm-up, or the non-streaming retry, is silent that long.
+    BUN_CONFIG_HTTP_IDLE_TIMEOUT: String(API_TIMEOUT_MS / 1000),
     ...(options.configDir === undefined ? {} : { CLAUDE_CONFIG_DIR: options.configDir }),
   };
 }
