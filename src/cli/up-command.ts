@@ -6,15 +6,12 @@ import { mkdir } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import type { BackendName, BackendStartOptions, RunningBackend } from '../backends/backend.js';
-import { BACKEND_NAMES } from '../backends/backend.js';
+import { BACKEND_NAMES, type BackendName, type BackendStartOptions, type RunningBackend } from '../backends/backend.js';
 import { ADAPTERS, autoDetect } from '../backends/registry.js';
 import { PrefixStore } from '../cache/prefix-store.js';
 import { warmPrefix } from '../cache/warm-prefix.js';
 import { claudeArgs, claudeCodeVersion, claudeConfigDir, claudeEnv, findClaudeBinary } from '../claude/claude-code.js';
-import { AnyclaudeError } from '../core/errors.js';
 import { CoreEvents } from '../core/events.js';
-import type { UpstreamProtocol } from '../proxy/upstream.js';
 import { startProxy, type Proxy } from '../proxy/server.js';
 import { handleInterrupt, onExit, runCleanups } from '../supervisor/cleanup.js';
 import { reapStale } from '../supervisor/pidfiles.js';
@@ -22,24 +19,10 @@ import { readConfig } from './config-file.js';
 import { buildDemoModel } from './demo-model.js';
 import { FileLog } from './file-log.js';
 import { formatRequestLine } from './request-line.js';
+import { resolveUpSettings, type UpFlags, type UpSettings } from './up-settings.js';
 
-export interface UpOptions {
-  backend?: string;
-  model?: string;
-  port?: number;
-  backendPort?: number;
-  url?: string;
-  context?: number;
-  protocol?: UpstreamProtocol;
-  python?: string;
-  key?: string;
-  trace?: boolean;
-  tui?: boolean;
-  demo?: boolean;
-  upgradeVenv?: boolean;
-  /** Arguments after `--`, for Claude Code. */
-  claudeArgs?: string[];
-}
+/** `anyclaude up`'s flags (see up-settings.ts for how they combine with the environment and config file). */
+export type UpOptions = UpFlags;
 
 export function anyclaudeHome(env: NodeJS.ProcessEnv = process.env): string {
   return env.ANYCLAUDE_HOME ?? join(homedir(), '.anyclaude');
@@ -47,13 +30,7 @@ export function anyclaudeHome(env: NodeJS.ProcessEnv = process.env): string {
 
 export async function runUp(flags: UpOptions): Promise<number> {
   const home = anyclaudeHome();
-  // Flags win over ANYCLAUDE_MODE (read in backendNames), which wins over the config file.
-  const config = await readConfig(home);
-  const options: UpOptions = {
-    ...config,
-    ...(process.env.ANYCLAUDE_MODE === undefined ? {} : { backend: undefined }),
-    ...Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined)),
-  };
+  const settings = resolveUpSettings(flags, { env: process.env, config: await readConfig(home), configFile: join(home, 'config.json') });
   await mkdir(join(home, 'logs'), { recursive: true, mode: 0o700 });
   await mkdir(join(home, 'run'), { recursive: true, mode: 0o700 });
   const events = new CoreEvents();
@@ -62,19 +39,20 @@ export async function runUp(flags: UpOptions): Promise<number> {
   log.attach(events, formatRequestLine);
   // Until Claude Code takes the terminal, progress goes to stderr too.
   const detachProgress = printProgress(events);
-  if (options.tui !== false) events.log('info', 'up', 'the dashboard is not built yet: running as --no-tui (log: ~/.anyclaude/logs/anyclaude.log)');
+  events.log('debug', 'up', `settings from: ${[...settings.sources].map(([k, v]) => `${k} (${v})`).join(', ') || 'defaults'}`);
+  if (settings.tui && !settings.proxyOnly) events.log('info', 'up', 'the dashboard is not built yet: running as --no-tui (log: ~/.anyclaude/logs/anyclaude.log)');
   await reapStale(join(home, 'run'), { events });
 
   // Before any server starts: a missing Claude Code should cost the user no model load.
-  const claude = findClaudeBinary();
+  const claude = settings.proxyOnly ? undefined : findClaudeBinary({ bin: settings.claudeBin, warn: (message) => events.log('warn', 'claude', message) });
   const ctx = { events, home };
-  const model = options.demo === true ? await buildDemoModel({ home, events, ...(options.python === undefined ? {} : { python: options.python }) }) : options.model;
-  const names = await backendNames(options, ctx);
+  const demoModel = settings.demo ? await buildDemoModel({ home, events, ...(settings.python === undefined ? {} : { python: settings.python }) }) : undefined;
+  const names = await backendNames(settings, ctx);
   const backends: RunningBackend[] = [];
   onExit(() => Promise.all(backends.map((b) => b.stop())).then(() => undefined));
   for (const name of names) {
     events.emit('up:phase', { phase: 'starting', detail: `starting ${name}` });
-    const started = await ADAPTERS[name].start(startOptions(options, model), ctx);
+    const started = await ADAPTERS[name].start(startOptions(settings, name, demoModel), ctx);
     backends.push(started);
     if (!started.info.managed) events.emit('backend:state', { backend: name, state: 'external', reason: undefined });
     events.log('info', name, `ready at ${started.info.url}: ${started.info.modelId ?? '(model chosen per request)'}, context ${started.info.contextWindow ?? 'unknown'}`);
@@ -84,9 +62,10 @@ export async function runUp(flags: UpOptions): Promise<number> {
   const proxy = await startProxy({
     upstreams: backends.map((b) => b.upstream),
     events,
-    ...(options.port === undefined ? {} : { port: options.port }),
-    ...(options.key === undefined ? {} : { key: options.key }),
-    ...(options.trace === true ? { trace: join(home, 'traces') } : {}),
+    ...(settings.port === undefined ? {} : { port: settings.port }),
+    ...(settings.key === undefined ? {} : { key: settings.key }),
+    ...(settings.trace ? { trace: join(home, 'traces') } : {}),
+    logBodies: settings.debug >= 2,
     observeRequest: (request, headers, upstream) => {
       const backend = backends.find((b) => b.upstream === upstream);
       if (headers['x-anyclaude-warmup'] === undefined && backend !== undefined) prefixes.record(request, headers['user-agent'], backend.info);
@@ -95,12 +74,13 @@ export async function runUp(flags: UpOptions): Promise<number> {
   onExit(() => proxy.close());
   events.log('info', 'proxy', `listening at ${proxy.url}`);
 
-  const version = await claudeCodeVersion(claude);
+  const version = claude === undefined ? undefined : await claudeCodeVersion(claude);
   void warmCache(proxy, backends, prefixes, version, events);
+  if (claude === undefined) return serveUntilInterrupted(proxy, detachProgress);
   const env = claudeEnv({ proxyUrl: proxy.url, key: proxy.key, model: 'anyclaude', configDir: await claudeConfigDir(home) });
   events.emit('up:phase', { phase: 'running', detail: `Claude Code ${version ?? ''} → ${proxy.url}` });
   detachProgress();
-  const args = options.demo === true ? demoClaudeArgs(options.claudeArgs ?? []) : (options.claudeArgs ?? []);
+  const args = settings.demo ? demoClaudeArgs(settings.claudeArgs) : settings.claudeArgs;
   return runClaude(claude, claudeArgs(args), env);
 }
 
@@ -118,31 +98,30 @@ function demoClaudeArgs(args: readonly string[]): string[] {
   ];
 }
 
-async function backendNames(options: UpOptions, ctx: { events: CoreEvents; home: string }): Promise<BackendName[]> {
-  const requested = options.demo === true ? 'mlx-lm' : (options.backend ?? process.env.ANYCLAUDE_MODE);
-  if (requested === undefined) {
-    const found = await autoDetect(ctx);
-    ctx.events.log('info', 'up', `auto-detected ${found.detection.name}: ${found.detection.detail}`);
-    return [found.detection.name];
-  }
-  const names = requested.split(',').map((n) => n.trim()).filter((n) => n !== '');
-  for (const name of names) {
-    if (!BACKEND_NAMES.includes(name as BackendName)) {
-      throw new AnyclaudeError('BACKEND_UNKNOWN', `unknown backend "${name}"`, { fix: `choose from ${BACKEND_NAMES.join(', ')}` });
-    }
-  }
-  return names as BackendName[];
+async function backendNames(settings: UpSettings, ctx: { events: CoreEvents; home: string }): Promise<BackendName[]> {
+  if (settings.demo) return ['mlx-lm'];
+  if (settings.backends !== undefined) return settings.backends;
+  const [pointed, ...others] = settings.pointed;
+  if (pointed !== undefined && others.length === 0) return [pointed];
+  // Where the user pointed a backend (LMSTUDIO_URL, MLX_LM_URL, --url) is where detection looks.
+  const where = Object.fromEntries(BACKEND_NAMES.map((name) => [name, startOptions(settings, name, undefined)]));
+  const found = await autoDetect(ctx, { options: where });
+  ctx.events.log('info', 'up', `auto-detected ${found.detection.name}: ${found.detection.detail}`);
+  return [found.detection.name];
 }
 
-function startOptions(options: UpOptions, model: string | undefined): BackendStartOptions {
+function startOptions(settings: UpSettings, name: BackendName, demoModel: string | undefined): BackendStartOptions {
+  const own = settings.forBackend(name);
+  const model = demoModel ?? own.model;
   return {
     ...(model === undefined ? {} : { model }),
-    ...(options.backendPort === undefined ? {} : { port: options.backendPort }),
-    ...(options.url === undefined ? {} : { url: options.url }),
-    ...(options.context === undefined ? {} : { context: options.context }),
-    ...(options.protocol === undefined ? {} : { protocol: options.protocol }),
-    ...(options.python === undefined ? {} : { python: options.python }),
-    ...(options.upgradeVenv === undefined ? {} : { upgradeVenv: options.upgradeVenv }),
+    ...(own.url === undefined ? {} : { url: own.url }),
+    ...(own.apiKey === undefined ? {} : { apiKey: own.apiKey }),
+    ...(own.context === undefined ? {} : { context: own.context }),
+    ...(settings.backendPort === undefined ? {} : { port: settings.backendPort }),
+    ...(settings.protocol === undefined ? {} : { protocol: settings.protocol }),
+    ...(settings.python === undefined ? {} : { python: settings.python }),
+    upgradeVenv: settings.upgradeVenv,
     onInstallProgress: (line) => {
       if (line.startsWith('Collecting') || line.startsWith('Successfully') || line.startsWith('Downloading')) process.stderr.write(`  ${line.trim()}\n`);
     },
@@ -162,6 +141,15 @@ async function warmCache(proxy: Proxy, backends: RunningBackend[], prefixes: Pre
     const result = await warmPrefix(proxy, name, prefix);
     events.emit('cache:warm', { backend: name, phase: result.phase, ms: result.ms, detail: result.detail });
   }
+}
+
+/** PROXY_ONLY / --proxy-only: the env lines on stdout (for `eval`), then serve until Ctrl-C. */
+async function serveUntilInterrupted(proxy: Proxy, detachProgress: () => void): Promise<number> {
+  process.stdout.write(`export ANTHROPIC_BASE_URL=${proxy.url}\nexport ANTHROPIC_API_KEY=${proxy.key}\n`);
+  await new Promise<void>((resolve) => handleInterrupt(resolve));
+  detachProgress();
+  await runCleanups();
+  return 0;
 }
 
 /** Claude Code owns the terminal: Ctrl-C is its own; SIGTERM/SIGHUP to us are passed on, then we clean up. */
