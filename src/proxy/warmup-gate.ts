@@ -7,11 +7,12 @@
  *  - if its prompt starts with the warm-up's prefix (same rendered system prompt and tools), it
  *    waits for the warm-up to end, then finds that prefix in the backend's KV cache rather than
  *    computing it a second time beside the first;
- *  - otherwise the warm-up is aborted: its upstream connection closes, which mlx_lm.server notices
- *    at its next keepalive write (every prefill step) and stops. Claude Code sends its title
- *    request a few milliseconds before turn 1, so a request that does not match waits a short grace
- *    for one that does; while a matching request waits on the warm-up, the warm-up is that
- *    request's own prefill, and other requests wait for it too.
+ *  - otherwise the warm-up is aborted: its upstream connection closes. mlx_lm.server writes a
+ *    keepalive after every prefill step; the second write after the hang-up fails, and the request
+ *    is dropped one step later (so a smaller --prefill-step-size stops it sooner). Claude Code
+ *    sends its title request a few milliseconds before turn 1, so a request that does not match
+ *    waits a short grace for one that does; while a matching request waits on the warm-up, the
+ *    warm-up is that request's own prefill, and other requests wait for it too.
  * A warm-up that arrives while a real request already uses the backend is not started at all.
  */
 import type { MessagesRequest } from '../anthropic/types.js';
