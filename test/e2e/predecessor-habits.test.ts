@@ -3,11 +3,10 @@
  * each habit, run through the real `anyclaude` bin (and the real Claude Code where it matters).
  */
 import { existsSync, statSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import psList from 'ps-list';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningBackend } from '../../src/backends/backend.js';
 import { mlxLmBackend } from '../../src/backends/mlx-lm-backend.js';
@@ -154,7 +153,6 @@ describe("the predecessor's habits", () => {
 
     it('is used as is: Claude Code gets its reply and anyclaude starts no server of its own', async () => {
       const user = await userEnv({ MLX_LM_URL: `${running.info.url}/v1`, ANYCLAUDE_MODE: 'mlx-lm' });
-      const before = (await psList()).filter((p) => (p.cmd ?? '').includes('mlx_lm.server')).length;
       const result = await execa('node', [BIN, '--no-tui', '--', '-p', 'Say hello', ...SMALL_CLAUDE_ARGS], {
         env: user.env,
         extendEnv: false,
@@ -166,10 +164,12 @@ describe("the predecessor's habits", () => {
       expect(result.exitCode, String(result.stderr)).toBe(0);
       expect(String(result.stdout)).toMatch(/[A-Za-z]{2,}/);
       expect(String(result.stderr)).toContain(`ready at ${running.info.url}`);
-      // Nothing was installed or started under this anyclaude home.
+      // Nothing was installed or started: no venv, no supervised server's states, no pidfile.
       expect(existsSync(join(user.home, 'venvs'))).toBe(false);
-      expect((await psList()).filter((p) => (p.cmd ?? '').includes('mlx_lm.server')).length).toBe(before);
       const log = await readFile(join(user.home, 'logs', 'anyclaude.log'), 'utf8');
+      expect(log).toMatch(/state mlx-lm: external/);
+      expect(log).not.toMatch(/state mlx-lm: (starting|ready)/);
+      expect(await readdir(join(user.home, 'run'))).toEqual([]);
       expect(log).toMatch(/req\s+200\s+mlx-lm/);
     }, 300_000);
   });
