@@ -179,6 +179,30 @@ export interface ClaudeEnvOptions {
 /** Generous: a 20K-token first prompt on a laptop can prefill for minutes. */
 const API_TIMEOUT_MS = 60 * 60_000;
 
+/**
+ * What lets Claude Code wait out a long silent prefill: also printed by `anyclaude proxy` and
+ * `--proxy-only`, for users who start Claude Code themselves.
+ */
+export function slowBackendEnv(): Record<string, string> {
+  return {
+    API_TIMEOUT_MS: String(API_TIMEOUT_MS),
+    // Claude Code abandons a stream after max(this, 300 s) without an event other than `ping`
+    // (pings do not reset that watchdog), and a long first prefill sends nothing else.
+    CLAUDE_STREAM_IDLE_TIMEOUT_MS: String(API_TIMEOUT_MS),
+    // Bun, Claude Code's runtime, drops an HTTP socket that moves no byte for 300 s (this is in
+    // seconds): a request held behind a warm-up, or the non-streaming retry, is silent that long.
+    BUN_CONFIG_HTTP_IDLE_TIMEOUT: String(API_TIMEOUT_MS / 1000),
+  };
+}
+
+/** The `export` lines for a shell: the proxy's URL and key, then slowBackendEnv(). */
+export function exportLines(proxy: { url: string; key: string }): string {
+  const vars = { ANTHROPIC_BASE_URL: proxy.url, ANTHROPIC_API_KEY: proxy.key, ...slowBackendEnv() };
+  return Object.entries(vars)
+    .map(([name, value]) => `export ${name}=${value}\n`)
+    .join('');
+}
+
 export function claudeEnv(options: ClaudeEnvOptions): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...(options.base ?? process.env) };
   // A real key in the environment would trigger Claude Code's "use this key?" prompt, and is not needed:
@@ -199,13 +223,7 @@ export function claudeEnv(options: ClaudeEnvOptions): NodeJS.ProcessEnv {
     DISABLE_TELEMETRY: '1',
     CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
     DISABLE_AUTOUPDATER: '1',
-    API_TIMEOUT_MS: String(API_TIMEOUT_MS),
-    // Claude Code abandons a stream after max(this, 300 s) without an event other than `ping`
-    // (pings do not reset that watchdog), and a long first prefill sends nothing else.
-    CLAUDE_STREAM_IDLE_TIMEOUT_MS: String(API_TIMEOUT_MS),
-    // Bun, Claude Code's runtime, drops an HTTP socket that moves no byte for 300 s (this is in
-    // seconds): a request held behind a warm-up, or the non-streaming retry, is silent that long.
-    BUN_CONFIG_HTTP_IDLE_TIMEOUT: String(API_TIMEOUT_MS / 1000),
+    ...slowBackendEnv(),
     ...(options.configDir === undefined ? {} : { CLAUDE_CONFIG_DIR: options.configDir }),
   };
 }

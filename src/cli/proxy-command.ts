@@ -1,5 +1,6 @@
 /** `anyclaude proxy`: the translation proxy alone, in front of a server the user runs. */
 import { request } from 'undici';
+import { exportLines } from '../claude/claude-code.js';
 import { AnyclaudeError } from '../core/errors.js';
 import { CoreEvents } from '../core/events.js';
 import { startProxy, type Proxy } from '../proxy/server.js';
@@ -47,8 +48,8 @@ export async function runProxyCommand(options: ProxyCommandOptions): Promise<voi
   events.on('log', (e) => {
     if (e.level !== 'debug' || debug >= 2) process.stderr.write(`[${e.level}] ${e.source}: ${e.message}\n`);
   });
-  // stdout carries exactly these two lines so `eval "$(anyclaude proxy …)"` works; the rest goes to stderr.
-  process.stdout.write(`export ANTHROPIC_BASE_URL=${proxy.url}\nexport ANTHROPIC_API_KEY=${proxy.key}\n`);
+  // stdout carries only export lines so `eval "$(anyclaude proxy …)"` works; the rest goes to stderr.
+  process.stdout.write(exportLines(proxy));
   await stopped;
 }
 

@@ -1,4 +1,4 @@
-/** `anyclaude proxy` as a user runs it: the two export lines, then a clean exit on a signal. */
+/** `anyclaude proxy` as a user runs it: only export lines on stdout, then a clean exit on a signal. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startScriptedUpstream, type ScriptedUpstream } from '../support/scripted-upstream.js';
 import { startProxyProcess } from '../support/cli.js';
@@ -16,10 +16,16 @@ describe('anyclaude proxy', () => {
   });
   afterAll(() => upstream.close());
 
-  it('prints exactly the two export lines, serves, and exits 0 on SIGTERM', async () => {
+  it('prints only export lines (URL, key, and the timeouts a slow prefill needs), serves, and exits 0 on SIGTERM', async () => {
     const proxy = await startProxyProcess(['proxy', '--upstream', upstream.url, '--flavor', 'mlx-lm', '--key', 'test-key-123']);
     await new Promise((r) => setTimeout(r, 100));
-    expect(proxy.stdoutLines).toEqual([`export ANTHROPIC_BASE_URL=${proxy.env.ANTHROPIC_BASE_URL}`, 'export ANTHROPIC_API_KEY=test-key-123']);
+    expect(proxy.stdoutLines).toEqual([
+      `export ANTHROPIC_BASE_URL=${proxy.env.ANTHROPIC_BASE_URL}`,
+      'export ANTHROPIC_API_KEY=test-key-123',
+      'export API_TIMEOUT_MS=3600000',
+      'export CLAUDE_STREAM_IDLE_TIMEOUT_MS=3600000',
+      'export BUN_CONFIG_HTTP_IDLE_TIMEOUT=3600',
+    ]);
     expect(proxy.env.ANTHROPIC_BASE_URL).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     const response = await fetch(`${proxy.env.ANTHROPIC_BASE_URL}/v1/messages`, {
       method: 'POST',
@@ -32,7 +38,7 @@ describe('anyclaude proxy', () => {
     proxy.child.kill('SIGTERM');
     const result = await proxy.child;
     expect(result.exitCode).toBe(0);
-    expect(String(result.stdout).trim().split('\n')).toHaveLength(2);
+    expect(String(result.stdout).trim().split('\n').every((line) => line.startsWith('export '))).toBe(true);
   });
 
   it('PROXY_ONLY=true anyclaude behaves the same', async () => {
