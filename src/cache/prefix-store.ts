@@ -44,6 +44,8 @@ interface StoredPrefix {
   prefix: StablePrefix;
 }
 
+const MAX_SESSIONS = 1_000;
+
 const VERSION = /claude-cli\/(\d+\.\d+\.\d+)/;
 
 export function claudeCodeVersionOf(userAgent: string | undefined): string | undefined {
@@ -54,17 +56,28 @@ export class PrefixStore {
   readonly #dir: string;
   readonly #lastSaved = new Map<string, string>();
   readonly #onError: (message: string) => void;
+  /** Sessions whose prefix is already recorded (bounded: oldest forgotten first). */
+  readonly #sessions = new Set<string>();
 
   constructor(home: string, onError: (message: string) => void) {
     this.#dir = join(home, 'prefix');
     this.#onError = onError;
   }
 
-  /** Remembers the prefix of a main-agent request (one with a system prompt and tools). */
-  record(request: MessagesRequest, userAgent: string | undefined, owner: PrefixOwner): void {
+  /**
+   * Remembers the prefix of a session's main agent: its first request with a system prompt and
+   * tools (the title request has no tools; subagents, which share the session id, come later and
+   * have prompts of their own that a new session's first turn would not start with).
+   */
+  record(request: MessagesRequest, client: { userAgent: string | undefined; sessionId: string | undefined }, owner: PrefixOwner): void {
     const scope = prefixScope(owner);
-    const version = claudeCodeVersionOf(userAgent);
+    const version = claudeCodeVersionOf(client.userAgent);
     if (version === undefined || request.system === undefined || request.tools === undefined || request.tools.length === 0) return;
+    if (client.sessionId !== undefined) {
+      if (this.#sessions.has(client.sessionId)) return;
+      this.#sessions.add(client.sessionId);
+      if (this.#sessions.size > MAX_SESSIONS) this.#sessions.delete(this.#sessions.values().next().value ?? '');
+    }
     const prefix: StablePrefix = { system: withoutCacheControl(request.system), tools: request.tools.map(({ cache_control: _c, ...tool }) => tool) };
     const stored: StoredPrefix = { scope: canonical(scope), prefix };
     const text = JSON.stringify(stored);

@@ -2,6 +2,7 @@
  * `anyclaude up`: backends, then the proxy in-process, then Claude Code as a child that owns
  * the terminal. Every child stops on every way out; Claude Code's exit code becomes ours.
  */
+import type { IncomingHttpHeaders } from 'node:http';
 import { mkdir } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +11,7 @@ import { BACKEND_NAMES, type BackendName, type BackendStartOptions, type Running
 import { ADAPTERS, autoDetect } from '../backends/registry.js';
 import { PrefixStore } from '../cache/prefix-store.js';
 import { warmPrefix } from '../cache/warm-prefix.js';
-import { claudeArgs, claudeCodeVersion, claudeConfigDir, claudeEnv, findClaudeBinary } from '../claude/claude-code.js';
+import { claudeArgs, claudeCodeVersion, claudeConfigDir, claudeEnv, exportLines, findClaudeBinary } from '../claude/claude-code.js';
 import { CoreEvents } from '../core/events.js';
 import { startProxy, type Proxy } from '../proxy/server.js';
 import { handleInterrupt, onExit, runCleanups } from '../supervisor/cleanup.js';
@@ -68,7 +69,7 @@ export async function runUp(flags: UpOptions): Promise<number> {
     logBodies: settings.debug >= 2,
     observeRequest: (request, headers, upstream) => {
       const backend = backends.find((b) => b.upstream === upstream);
-      if (headers['x-anyclaude-warmup'] === undefined && backend !== undefined) prefixes.record(request, headers['user-agent'], backend.info);
+      if (headers['x-anyclaude-warmup'] === undefined && backend !== undefined) prefixes.record(request, { userAgent: headers['user-agent'], sessionId: sessionIdOf(headers) }, backend.info);
     },
   });
   onExit(() => proxy.close());
@@ -143,9 +144,14 @@ async function warmCache(proxy: Proxy, backends: RunningBackend[], prefixes: Pre
   }
 }
 
-/** PROXY_ONLY / --proxy-only: the env lines on stdout (for `eval`), then serve until Ctrl-C. */
+function sessionIdOf(headers: IncomingHttpHeaders): string | undefined {
+  const value = headers['x-claude-code-session-id'];
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** PROXY_ONLY / --proxy-only: the export lines on stdout (for `eval`), then serve until Ctrl-C. */
 async function serveUntilInterrupted(proxy: Proxy, detachProgress: () => void): Promise<number> {
-  process.stdout.write(`export ANTHROPIC_BASE_URL=${proxy.url}\nexport ANTHROPIC_API_KEY=${proxy.key}\n`);
+  process.stdout.write(exportLines(proxy));
   await new Promise<void>((resolve) => handleInterrupt(resolve));
   detachProgress();
   await runCleanups();

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { MessagesRequest } from '../../src/anthropic/types.js';
 import { PrefixStore, type PrefixOwner } from '../../src/cache/prefix-store.js';
 
-const UA = 'claude-cli/2.1.197 (external, cli)';
+const UA = { userAgent: 'claude-cli/2.1.197 (external, cli)', sessionId: undefined };
 
 function request(system: string): MessagesRequest {
   return {
@@ -60,6 +60,25 @@ describe('PrefixStore', () => {
 
     expect((await store.load('2.1.197', managed(50999, 'model-a')))?.system).toEqual([{ type: 'text', text: 'Prompt for model A.' }]);
     expect((await store.load('2.1.197', managed(50998, 'model-b')))?.system).toEqual([{ type: 'text', text: 'Prompt for model B.' }]);
+  });
+
+  it("remembers a session's main agent, not the subagents that come after it in the same session", async () => {
+    const home = await mkdtemp(join(tmpdir(), 'anyclaude-prefix-'));
+    const store = new PrefixStore(home, (m) => expect.fail(m));
+    const owner = managed(50001, 'model-a');
+    const session = (id: string) => ({ userAgent: UA.userAgent, sessionId: id });
+    const title: MessagesRequest = { ...request('Title prompt.'), tools: [] };
+    store.record(title, session('s1'), owner);
+    await recorded(store, home, 1, request('Main agent prompt.'), session('s1'), owner);
+    store.record(request('Explore subagent prompt.'), session('s1'), owner);
+    await new Promise((r) => setTimeout(r, 100));
+    expect((await store.load('2.1.197', owner))?.system).toEqual([{ type: 'text', text: 'Main agent prompt.' }]);
+    // A new session's main agent replaces it (the user may have changed tools or MCP servers).
+    store.record(request('Main agent, new tools.'), session('s2'), owner);
+    const deadline = Date.now() + 5_000;
+    const newest = async (): Promise<string> => JSON.stringify((await store.load('2.1.197', owner))?.system ?? null);
+    while (Date.now() < deadline && !(await newest()).includes('new tools')) await new Promise((r) => setTimeout(r, 10));
+    expect((await store.load('2.1.197', owner))?.system).toEqual([{ type: 'text', text: 'Main agent, new tools.' }]);
   });
 
   it('ignores what older versions stored per backend only', async () => {
