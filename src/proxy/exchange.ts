@@ -182,11 +182,14 @@ export function finishExchange(
 /** Aborts the upstream request as soon as the client hangs up mid-reply. */
 export function abortOnHangUp(res: ServerResponse, clock: ExchangeClock): AbortController {
   const controller = new AbortController();
-  res.on('close', () => {
+  const hangUp = (): void => {
     if (res.writableFinished) return;
     clock.clientAborted = true;
     controller.abort(new Error('client closed the connection'));
-  });
+  };
+  // A client can leave before this is called (while the request waited on I/O): 'close' has fired already.
+  if (res.destroyed) hangUp();
+  else res.on('close', hangUp);
   return controller;
 }
 
