@@ -9,7 +9,7 @@ import { AnyclaudeError } from '../core/errors.js';
 import { joinUrl, type UpstreamProtocol } from '../proxy/upstream.js';
 import type { BackendAdapter, BackendContext, BackendInfo, BackendStartOptions, Detection, RunningBackend } from './backend.js';
 import { bestMatches } from './model-resolver.js';
-import { isOk, isRecord, listOpenAIModels, loopbackUrl, positiveInt, probe, records, stringField, warn } from './openai-backend.js';
+import { fromModelList, isOk, isRecord, listOpenAIModels, loopbackUrl, positiveInt, probe, records, stringField, warn } from './openai-backend.js';
 import { externalBackend, makeUpstream } from './running-backend.js';
 import { normalizeBaseUrl } from '../core/base-url.js';
 
@@ -228,21 +228,8 @@ export function createLmStudioBackend(adapterOptions: LmStudioAdapterOptions = {
 async function openAICompatible(url: string, options: BackendStartOptions, ctx: BackendContext): Promise<RunningBackend | undefined> {
   const models = await listOpenAIModels(url, { timeoutMs: 10_000, ...(options.apiKey === undefined ? {} : { apiKey: options.apiKey }) });
   if (models === undefined) return undefined;
-  const ids = models.map((m) => m.id);
-  const entry = options.model === undefined ? models[0] : models.find((m) => m.id === options.model);
-  const model = options.model ?? entry?.id;
-  if (model === undefined) throw new AnyclaudeError('NO_MODEL_LOADED', `the server at ${url} lists no models`, { fix: 'load a model in it, or pass --model <served id>' });
-  warn(ctx.events, 'lmstudio', `no LM Studio API at ${url}; using its OpenAI model list (${ids.join(', ') || 'empty'})${entry === undefined ? `, and ${model} as given` : ''}`);
-  const contextWindow = options.context ?? entry?.contextLength;
-  const info: BackendInfo = {
-    name: 'lmstudio',
-    url,
-    modelId: model,
-    contextWindow,
-    capabilities: { toolCalls: 'unknown', cachedTokens: false, protocols: ['openai'], preferred: 'openai' },
-    managed: false,
-  };
-  return externalBackend(info, makeUpstream({ name: 'lmstudio', url, protocol: options.protocol ?? 'openai', flavor: 'lmstudio', model, contextWindow, apiKey: options.apiKey }));
+  warn(ctx.events, 'lmstudio', `no LM Studio API at ${url}; serving from its OpenAI model list (${models.map((m) => m.id).join(', ') || 'empty'})`);
+  return fromModelList({ name: 'lmstudio', flavor: 'lmstudio', url, models }, options, ctx);
 }
 
 function ambiguous(query: string, names: string[]): AnyclaudeError {

@@ -8,6 +8,7 @@ import type { CoreEvents } from '../core/events.js';
 import { AnyclaudeError } from '../core/errors.js';
 import { joinUrl, upstreamAgent } from '../proxy/upstream.js';
 import { externalBackend, makeUpstream } from './running-backend.js';
+import type { UpstreamFlavor } from '../translate/upstream-profile.js';
 import type { BackendAdapter, BackendContext, BackendInfo, BackendName, BackendStartOptions, Detection, RunningBackend } from './backend.js';
 import { normalizeBaseUrl } from '../core/base-url.js';
 
@@ -136,25 +137,39 @@ async function start(options: BackendStartOptions, ctx: BackendContext): Promise
     });
   }
   if (models === undefined) warn(ctx.events, 'openai', `${joinUrl(url, '/v1/models')} did not answer; using --model ${options.model ?? ''} as given`);
+  return fromModelList({ name: 'openai', flavor: 'openai', url, models }, options, ctx);
+}
+
+/**
+ * A running OpenAI-compatible server, described from its model list: the model asked for (or the
+ * first listed) and its context when the list says it. Shared by the openai adapter and LM Studio's
+ * fallback for servers without LM Studio's own API.
+ */
+export function fromModelList(
+  server: { name: BackendName; flavor: UpstreamFlavor; url: string; models: OpenAIModelEntry[] | undefined },
+  options: BackendStartOptions,
+  ctx: BackendContext,
+): RunningBackend {
+  const { name, flavor, url, models } = server;
   const entry = options.model === undefined ? models?.[0] : models?.find((m) => m.id === options.model);
   const model = options.model ?? entry?.id;
   if (model === undefined) {
     throw new AnyclaudeError('MODEL_NOT_FOUND', `${url} lists no models`, { fix: 'load a model on the server, or pass --model <served id>' });
   }
   if (options.model !== undefined && models !== undefined && entry === undefined) {
-    warn(ctx.events, 'openai', `${url} does not list ${options.model} (it lists ${models.map((m) => m.id).join(', ') || 'nothing'}); sending it anyway`);
+    warn(ctx.events, name, `${url} does not list ${options.model} (it lists ${models.map((m) => m.id).join(', ') || 'nothing'}); sending it anyway`);
   }
   const protocol = options.protocol ?? 'openai';
   const contextWindow = options.context ?? entry?.contextLength;
   const info: BackendInfo = {
-    name: 'openai',
+    name,
     url,
     modelId: model,
     contextWindow,
     capabilities: { toolCalls: 'unknown', cachedTokens: false, protocols: [protocol], preferred: protocol },
     managed: false,
   };
-  return externalBackend(info, makeUpstream({ name: 'openai', url, protocol, flavor: 'openai', model, contextWindow, apiKey }));
+  return externalBackend(info, makeUpstream({ name, url, protocol, flavor, model, contextWindow, apiKey: options.apiKey }));
 }
 
 export const openaiBackend: BackendAdapter = { name: 'openai', detect, start };

@@ -9,3 +9,14 @@ export async function expectError(promise: Promise<unknown>, code: string): Prom
   expect((error as AnyclaudeError).fix).toBeTruthy();
   return error as AnyclaudeError;
 }
+
+/** The AnyclaudeError `fn` throws (any other error is rethrown; throwing nothing fails the test). */
+export function thrown(fn: () => unknown): AnyclaudeError {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof AnyclaudeError) return error;
+    throw error;
+  }
+  throw new Error('expected an AnyclaudeError');
+}

@@ -9,8 +9,9 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findClaudeBinary, pinnedClaudeCodeVersion, resolveClaude } from '../../src/claude/claude-code.js';
-import { AnyclaudeError, formatForTerminal } from '../../src/core/errors.js';
+import { formatForTerminal } from '../../src/core/errors.js';
 import { describeVersions } from '../../src/cli/version.js';
+import { thrown } from '../support/expect-error.js';
 
 const ownManifest = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -30,16 +31,6 @@ async function script(body: string, name = 'claude'): Promise<{ dir: string; pat
 const fakeClaude = (version: string, name?: string): Promise<{ dir: string; path: string }> => script(`echo "${version} (Claude Code)"`, name);
 /** What the real package leaves in bin/claude.exe when npm skipped its postinstall. */
 const nativeBinaryStub = (): Promise<{ dir: string; path: string }> => script('echo "Error: claude native binary not installed." >&2\nexit 1', 'claude.exe');
-
-function thrown(fn: () => unknown): AnyclaudeError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof AnyclaudeError) return error;
-    throw error;
-  }
-  throw new Error('expected an AnyclaudeError');
-}
 
 describe('the Claude Code anyclaude depends on', () => {
   it('is a regular dependency pinned to one exact version, the one installed', () => {

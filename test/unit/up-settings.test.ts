@@ -3,22 +3,12 @@ import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import type { AnyclaudeConfig } from '../../src/cli/config-file.js';
 import { debugLevel, environmentHelp, resolveUpSettings, UP_ENV, type UpFlags } from '../../src/cli/up-settings.js';
-import { AnyclaudeError } from '../../src/core/errors.js';
+import { thrown } from '../support/expect-error.js';
 
 const CONFIG_FILE = '/home/u/.anyclaude/config.json';
 
 function resolve(flags: UpFlags = {}, env: NodeJS.ProcessEnv = {}, config: AnyclaudeConfig = {}) {
   return resolveUpSettings(flags, { env, config, configFile: CONFIG_FILE });
-}
-
-function thrown(fn: () => unknown): AnyclaudeError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof AnyclaudeError) return error;
-    throw error;
-  }
-  throw new Error('expected an AnyclaudeError');
 }
 
 describe('up settings precedence', () => {
