@@ -109,6 +109,20 @@ describe("the predecessor's habits", () => {
     }
   });
 
+  it('MLX_LM_URL with MLX_MODEL and MLX_LM_API_KEY: that server, that model, that key', async () => {
+    const user = await userEnv({ PROXY_ONLY: 'true', MLX_LM_URL: `${server.url}/v1`, MLX_MODEL: 'mlx-community/Qwen3-Coder-30B-A3B-Instruct-4bit', MLX_LM_API_KEY: 'mlx-secret-123456' });
+    const proxy = await startProxyProcess([], user.env);
+    try {
+      expect((await ask(proxy)).status).toBe(200);
+      const sent = server.chatRequests.at(-1);
+      expect((sent?.body as { model: string }).model).toBe('mlx-community/Qwen3-Coder-30B-A3B-Instruct-4bit');
+      expect(sent?.headers.authorization).toBe('Bearer mlx-secret-123456');
+      expect(await upstreams(proxy)).toEqual([expect.objectContaining({ name: 'mlx-lm', url: server.url })]);
+    } finally {
+      expect(await stop(proxy)).toBe(0);
+    }
+  });
+
   it('a flag wins over the environment, which wins over the config file', async () => {
     const user = await userEnv({ PROXY_ONLY: 'true', ANYCLAUDE_MODE: 'lmstudio', LMSTUDIO_URL: 'http://127.0.0.1:9/v1' });
     await writeFile(join(user.home, 'config.json'), JSON.stringify({ backend: 'ollama', model: 'from-config' }));
