@@ -35,6 +35,14 @@ function hasNvidiaGpu(): boolean {
   return existsSync('/proc/driver/nvidia/version') || existsSync('/dev/nvidiactl');
 }
 
+/**
+ * Tokens per prefill step (mlx_lm's default is 2048). The server notices a client that hung up
+ * only when it writes its per-step keepalive, and stops about two steps later, so this bounds
+ * what an aborted cache warm-up keeps computing beside the user's request; 512 is also
+ * llama.cpp's default batch, big enough to keep the matrix units busy.
+ */
+const PREFILL_STEP = 512;
+
 const CAPABILITIES: BackendCapabilities = { toolCalls: 'native', cachedTokens: true, protocols: ['openai'], preferred: 'openai' };
 
 export const MLX_LM_VENV = { name: 'mlx-lm', importCheck: 'import mlx.core, mlx_lm' } as const;
@@ -83,7 +91,7 @@ export const mlxLmBackend: BackendAdapter = {
     const server = managedServer(ctx, 'mlx-lm', {
       name: 'mlx-lm',
       command: venv.bin('mlx_lm.server'),
-      args: ['--model', modelId, '--host', '127.0.0.1', '--port', String(port), '--prompt-cache-size', '8', '--log-level', 'INFO'],
+      args: ['--model', modelId, '--host', '127.0.0.1', '--port', String(port), '--prompt-cache-size', '8', '--prefill-step-size', String(PREFILL_STEP), '--log-level', 'INFO'],
       env: await serverEnv(),
       readiness: (signal) => oneTokenCompletion(url, modelId, signal),
       ...(options.readyTimeoutMs === undefined ? {} : { readyTimeoutMs: options.readyTimeoutMs }),
