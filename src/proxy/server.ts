@@ -15,7 +15,7 @@ import { checkKey, checkOrigin, generateKey } from './auth.js';
 import { sendJsonError, type Exchange, type ExchangeDeps } from './exchange.js';
 import { PrefixTracker, type RequestMetrics } from './metrics.js';
 import { openaiExchange } from './openai-exchange.js';
-import { loadEncoder, TokenCounter } from './token-counter.js';
+import { TokenCounter } from './token-counter.js';
 import { TraceWriter } from './trace-writer.js';
 import type { Upstream } from './upstream.js';
 import { promptPrefixKey, WARMUP_HEADER, WARMUP_SKIPPED, WarmupGate, type Admission } from './warmup-gate.js';
@@ -253,10 +253,7 @@ async function messages(req: IncomingMessage, res: ServerResponse, ctx: RouteCon
 async function passGate(req: IncomingMessage, res: ServerResponse, request: MessagesRequest, upstream: Upstream, ctx: RouteContext): Promise<Admission | undefined> {
   const ended = new Promise<void>((resolve) => res.once('close', resolve));
   if (req.headers[WARMUP_HEADER] !== undefined) {
-    // The gate aborts a warm-up by hanging up on it, which the exchange notices from the moment it
-    // listens for hang-ups. Nothing between here and there may wait on I/O, or an abort in that gap
-    // would be missed; the tokenizer is the one thing that path can load lazily.
-    await loadEncoder();
+    // The gate aborts a warm-up by hanging up on it; the exchange notices that even before it sends upstream.
     const refused = ctx.gate.admitWarmup(upstream.name, promptPrefixKey(request, upstream), { abort: () => res.destroy(), ended });
     if (refused !== undefined) throw new ApiError(409, 'invalid_request_error', `warm-up not started: ${refused}`, { [WARMUP_HEADER]: WARMUP_SKIPPED });
     return { heldMs: 0, release: () => undefined };
