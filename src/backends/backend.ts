@@ -4,7 +4,7 @@
  */
 import type { CoreEvents } from '../core/events.js';
 import type { ServerState } from '../supervisor/managed-process.js';
-import type { Upstream, UpstreamProtocol } from '../proxy/upstream.js';
+import type { Upstream, UpstreamProtocol } from '../core/upstream.js';
 
 export type BackendName = 'mlx-lm' | 'mlx-omni' | 'lmstudio' | 'llama-cpp' | 'ollama' | 'openai' | 'claude';
 

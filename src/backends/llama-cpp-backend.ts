@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AnyclaudeError } from '../core/errors.js';
-import { joinUrl } from '../proxy/upstream.js';
+import { joinUrl } from '../core/upstream.js';
 import { pickPort } from '../supervisor/ports.js';
 import { httpReady } from '../supervisor/readiness.js';
 import type { BackendAdapter, BackendCapabilities, BackendContext, BackendInfo, BackendStartOptions, Detection, RunningBackend } from './backend.js';

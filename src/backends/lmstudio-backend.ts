@@ -6,7 +6,7 @@
  */
 import { execa } from 'execa';
 import { AnyclaudeError } from '../core/errors.js';
-import { joinUrl, type UpstreamProtocol } from '../proxy/upstream.js';
+import { joinUrl, type UpstreamProtocol } from '../core/upstream.js';
 import type { BackendAdapter, BackendContext, BackendInfo, BackendStartOptions, Detection, RunningBackend } from './backend.js';
 import { bestMatches } from './model-resolver.js';
 import { fromModelList, isOk, isRecord, listOpenAIModels, loopbackUrl, positiveInt, probe, records, stringField, warn } from './openai-backend.js';

@@ -5,7 +5,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { AnyclaudeError } from '../core/errors.js';
-import { joinUrl } from '../proxy/upstream.js';
+import { joinUrl } from '../core/upstream.js';
 import { pickPort } from '../supervisor/ports.js';
 import { httpReady } from '../supervisor/readiness.js';
 import type { BackendAdapter, BackendCapabilities, BackendContext, BackendInfo, BackendStartOptions, Detection, RunningBackend } from './backend.js';

@@ -5,7 +5,7 @@
  * ~20K-token prompt, so anyclaude warns and says how to raise it.
  */
 import { AnyclaudeError } from '../core/errors.js';
-import { joinUrl, type UpstreamProtocol } from '../proxy/upstream.js';
+import { joinUrl, type UpstreamProtocol } from '../core/upstream.js';
 import type { BackendAdapter, BackendContext, BackendInfo, BackendStartOptions, Detection, RunningBackend } from './backend.js';
 import { bestMatches } from './model-resolver.js';
 import { isOk, isRecord, loopbackUrl, positiveInt, probe, records, stringField, warn } from './openai-backend.js';

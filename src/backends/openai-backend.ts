@@ -6,7 +6,7 @@
 import { request } from 'undici';
 import type { CoreEvents } from '../core/events.js';
 import { AnyclaudeError } from '../core/errors.js';
-import { joinUrl, upstreamAgent } from '../proxy/upstream.js';
+import { joinUrl, upstreamAgent } from '../core/upstream.js';
 import { externalBackend, makeUpstream } from './running-backend.js';
 import type { UpstreamFlavor } from '../translate/upstream-profile.js';
 import type { BackendAdapter, BackendContext, BackendInfo, BackendName, BackendStartOptions, Detection, RunningBackend } from './backend.js';

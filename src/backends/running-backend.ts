@@ -3,7 +3,7 @@
  * found running (external), or a server anyclaude starts and supervises (managed).
  */
 import { join } from 'node:path';
-import type { Upstream, UpstreamProtocol } from '../proxy/upstream.js';
+import type { Upstream, UpstreamProtocol } from '../core/upstream.js';
 import { ManagedProcess, type ManagedProcessOptions } from '../supervisor/managed-process.js';
 import { UPSTREAM_PROFILES, type UpstreamFlavor } from '../translate/upstream-profile.js';
 import type { BackendContext, BackendInfo, BackendName, RunningBackend } from './backend.js';

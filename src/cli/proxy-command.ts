@@ -4,7 +4,7 @@ import { exportLines } from '../claude/claude-code.js';
 import { AnyclaudeError } from '../core/errors.js';
 import { CoreEvents } from '../core/events.js';
 import { startProxy, type Proxy } from '../proxy/server.js';
-import { joinUrl, upstreamAgent, type Upstream, type UpstreamProtocol } from '../proxy/upstream.js';
+import { joinUrl, upstreamAgent, type Upstream, type UpstreamProtocol } from '../core/upstream.js';
 import { UPSTREAM_PROFILES, type UpstreamFlavor } from '../translate/upstream-profile.js';
 import { formatRequestLine } from './request-line.js';
 import { debugLevel } from './up-settings.js';

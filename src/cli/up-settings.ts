@@ -6,7 +6,7 @@
 import { BACKEND_NAMES, type BackendName } from '../backends/backend.js';
 import { normalizeBaseUrl } from '../core/base-url.js';
 import { AnyclaudeError } from '../core/errors.js';
-import type { UpstreamProtocol } from '../proxy/upstream.js';
+import type { UpstreamProtocol } from '../core/upstream.js';
 import type { AnyclaudeConfig } from './config-file.js';
 
 /** `anyclaude up`'s parsed flags; undefined means "not given". */

@@ -20,7 +20,7 @@ import {
   type ExchangeClock,
   type ExchangeDeps,
 } from './exchange.js';
-import { joinUrl, upstreamAgent } from './upstream.js';
+import { joinUrl, upstreamAgent } from '../core/upstream.js';
 
 /** Same canonicalisation as the OpenAI path: no billing block, the served model, a clamped max_tokens. */
 export function canonicalAnthropicRequest(request: MessagesRequest, model: string | undefined, maxTokens: number, keepBilling: boolean): MessagesRequest {

@@ -11,7 +11,7 @@ import { rate, type PrefixTracker, type RequestMetrics } from './metrics.js';
 import { SseWriter } from './sse-writer.js';
 import type { PromptEstimate, TokenCounter } from './token-counter.js';
 import type { TraceExchange, TraceWriter } from './trace-writer.js';
-import type { Upstream } from './upstream.js';
+import type { Upstream } from '../core/upstream.js';
 
 export interface ExchangeDeps {
   counter: TokenCounter;

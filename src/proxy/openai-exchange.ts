@@ -20,7 +20,7 @@ import {
   type ExchangeDeps,
 } from './exchange.js';
 import type { SseWriter } from './sse-writer.js';
-import { joinUrl, upstreamAgent } from './upstream.js';
+import { joinUrl, upstreamAgent } from '../core/upstream.js';
 
 type UpstreamResponse = Awaited<ReturnType<typeof undiciRequest>>;
 

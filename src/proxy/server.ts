@@ -17,7 +17,7 @@ import { PrefixTracker, type RequestMetrics } from './metrics.js';
 import { openaiExchange } from './openai-exchange.js';
 import { TokenCounter } from './token-counter.js';
 import { TraceWriter } from './trace-writer.js';
-import type { Upstream } from './upstream.js';
+import type { Upstream } from '../core/upstream.js';
 import { promptPrefixKey, WARMUP_HEADER, WARMUP_SKIPPED, WarmupGate, type Admission } from './warmup-gate.js';
 
 export interface ProxyOptions {

@@ -18,7 +18,7 @@
 import type { MessagesRequest } from '../anthropic/types.js';
 import type { CoreEvents } from '../core/events.js';
 import { systemPrompt, translateTools } from '../translate/anthropic-to-openai.js';
-import type { Upstream } from './upstream.js';
+import type { Upstream } from '../core/upstream.js';
 
 /** The request header that marks a warm-up (sent by src/cache/warm-prefix.ts). */
 export const WARMUP_HEADER = 'x-anyclaude-warmup';

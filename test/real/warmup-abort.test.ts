@@ -17,7 +17,7 @@ import { serverEnv } from '../../src/backends/mlx-lm-backend.js';
 import { warmPrefix } from '../../src/cache/warm-prefix.js';
 import { CoreEvents } from '../../src/core/events.js';
 import { startProxy, type Proxy } from '../../src/proxy/server.js';
-import type { Upstream } from '../../src/proxy/upstream.js';
+import type { Upstream } from '../../src/core/upstream.js';
 import { UPSTREAM_PROFILES } from '../../src/translate/upstream-profile.js';
 import { prepareMlxFixture } from '../support/mlx-fixture.js';
 

@@ -1,7 +1,7 @@
 /** A real proxy in front of a scripted upstream, both on loopback, for one test file. */
 import Anthropic from '@anthropic-ai/sdk';
 import { startProxy, type Proxy, type ProxyOptions } from '../../src/proxy/server.js';
-import type { Upstream } from '../../src/proxy/upstream.js';
+import type { Upstream } from '../../src/core/upstream.js';
 import { UPSTREAM_PROFILES, type UpstreamFlavor } from '../../src/translate/upstream-profile.js';
 import { startScriptedUpstream, type ScriptedUpstream, type UpstreamFlavor as ScriptedFlavor } from './scripted-upstream.js';
 

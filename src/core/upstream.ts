@@ -1,4 +1,4 @@
-/** A server the proxy forwards to, and the HTTP client it uses for all of them. */
+/** A server the proxy forwards to (what backends hand the proxy), and the HTTP client both use to reach servers. */
 import { Agent } from 'undici';
 import type { UpstreamFlavor, UpstreamProfile } from '../translate/upstream-profile.js';
 
