@@ -14,6 +14,7 @@ import { warmPrefix } from '../cache/warm-prefix.js';
 import { claudeArgs, claudeCodeVersion, claudeConfigDir, claudeEnv, exportLines, findClaudeBinary } from '../claude/claude-code.js';
 import { CoreEvents } from '../core/events.js';
 import { startProxy, type Proxy } from '../proxy/server.js';
+import { WARMUP_HEADER } from '../proxy/warmup-gate.js';
 import { handleInterrupt, onExit, runCleanups } from '../supervisor/cleanup.js';
 import { reapStale } from '../supervisor/pidfiles.js';
 import { readConfig } from './config-file.js';
@@ -69,7 +70,7 @@ export async function runUp(flags: UpOptions): Promise<number> {
     logBodies: settings.debug >= 2,
     observeRequest: (request, headers, upstream) => {
       const backend = backends.find((b) => b.upstream === upstream);
-      if (headers['x-anyclaude-warmup'] === undefined && backend !== undefined) prefixes.record(request, { userAgent: headers['user-agent'], sessionId: sessionIdOf(headers) }, backend.info);
+      if (headers[WARMUP_HEADER] === undefined && backend !== undefined) prefixes.record(request, { userAgent: headers['user-agent'], sessionId: sessionIdOf(headers) }, backend.info);
     },
   });
   onExit(() => proxy.close());
@@ -116,7 +117,8 @@ function startOptions(settings: UpSettings, name: BackendName, demoModel: string
   const model = demoModel ?? own.model;
   return {
     ...(model === undefined ? {} : { model }),
-    ...(own.url === undefined ? {} : { url: own.url }),
+    // --demo starts its own server, even when the profile names a running one (MLX_LM_URL).
+    ...(own.url === undefined || demoModel !== undefined ? {} : { url: own.url }),
     ...(own.apiKey === undefined ? {} : { apiKey: own.apiKey }),
     ...(own.context === undefined ? {} : { context: own.context }),
     ...(settings.backendPort === undefined ? {} : { port: settings.backendPort }),

@@ -3,7 +3,7 @@
  * each habit, run through the real `anyclaude` bin (and the real Claude Code where it matters).
  */
 import { existsSync, statSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -164,6 +164,21 @@ describe("the predecessor's habits", () => {
       running = await mlxLmBackend.start({ model: fixture.model }, { events: new CoreEvents(), home: fixture.home });
     }, 600_000);
     afterAll(() => running.stop());
+
+    it('--demo still starts its own server when MLX_LM_URL is in the profile', async () => {
+      const user = await userEnv({ PROXY_ONLY: 'true', MLX_LM_URL: `${running.info.url}/v1` });
+      const fixture = await prepareMlxFixture();
+      await symlink(join(fixture.home, 'venvs'), join(user.home, 'venvs'));
+      await symlink(join(fixture.home, 'models'), join(user.home, 'models'));
+      const proxy = await startProxyProcess(['--demo'], user.env);
+      try {
+        const [upstream] = await upstreams(proxy);
+        expect(upstream?.name).toBe('mlx-lm');
+        expect(upstream?.url).not.toBe(running.info.url);
+      } finally {
+        expect(await stop(proxy)).toBe(0);
+      }
+    }, 300_000);
 
     it('is used as is: Claude Code gets its reply and anyclaude starts no server of its own', async () => {
       const user = await userEnv({ MLX_LM_URL: `${running.info.url}/v1`, ANYCLAUDE_MODE: 'mlx-lm' });
