@@ -22,7 +22,19 @@ export default tseslint.config(
     // Core never imports the UI layer.
     files: ['src/**'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: ['**/ui/**', 'ink', 'react'] }],
+      'no-restricted-imports': ['error', { patterns: ['**/ui/**', 'ink', 'ink-*', 'react', '@inkjs/*'] }],
+    },
+  },
+  {
+    // The UI renders core state and calls core commands: it never spawns, does HTTP or touches files.
+    files: ['ui/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: ['child_process', 'node:child_process', 'http', 'node:http', 'https', 'node:https', 'net', 'node:net', 'fs', 'node:fs', 'fs/promises', 'node:fs/promises', 'execa', 'undici', '@lydell/node-pty'],
+        },
+      ],
     },
   },
 );

@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-const entry = new URL('../dist/cli/entry.js', import.meta.url);
+const entry = new URL('../dist/src/cli/entry.js', import.meta.url);
 if (!existsSync(fileURLToPath(entry))) {
   process.stderr.write('anyclaude: not built yet\n  fix: run `npm run build` in the anyclaude folder\n');
   process.exit(1);

@@ -8,7 +8,6 @@ import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
 import { AnyclaudeError } from '../core/errors.js';
 import { pickPort } from '../supervisor/ports.js';
@@ -18,8 +17,9 @@ import { listOpenAIModels, loopbackUrl } from './openai-backend.js';
 import { externalBackend, makeUpstream, managedBackend, managedServer } from './running-backend.js';
 import { readContextWindow, resolveModel } from './model-resolver.js';
 import { ensureVenv } from './venv.js';
+import { packageFile } from '../core/package-root.js';
 
-const PYTHON_DIR = fileURLToPath(new URL('../../python/mlx-lm/', import.meta.url));
+const PYTHON_DIR = packageFile('python/mlx-lm/');
 
 /** The pinned requirements for this machine: Apple Silicon, NVIDIA CUDA, or CPU. */
 export function mlxRequirements(platform: NodeJS.Platform = process.platform, arch: string = process.arch): string {

@@ -3,7 +3,6 @@
  * `--model`: each request's `model` (an HF id or a path) is loaded on first use, so the upstream
  * names the resolved model. Its native Anthropic API lives under `/anthropic`.
  */
-import { fileURLToPath } from 'node:url';
 import { AnyclaudeError } from '../core/errors.js';
 import { joinUrl } from '../core/upstream.js';
 import { pickPort } from '../supervisor/ports.js';
@@ -13,10 +12,11 @@ import { readContextWindow, resolveModel } from './model-resolver.js';
 import { loopbackUrl } from './openai-backend.js';
 import { makeUpstream, managedBackend, managedServer } from './running-backend.js';
 import { ensureVenv } from './venv.js';
+import { packageFile } from '../core/package-root.js';
 
 export const MLX_OMNI_DEFAULT_PORT = 10240;
-/** Pinned requirements, two levels up from both src/backends/ and dist/backends/. */
-const REQUIREMENTS = fileURLToPath(new URL('../../python/mlx-omni/requirements-darwin-arm64.txt', import.meta.url));
+/** Pinned requirements, shipped in the package beside dist/. */
+const REQUIREMENTS = packageFile('python/mlx-omni/requirements-darwin-arm64.txt');
 /** The first start may download the model as well as load it (ms). */
 const READY_TIMEOUT_MS = 300_000;
 

@@ -10,6 +10,7 @@ import { homedir } from 'node:os';
 import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { AnyclaudeError } from '../core/errors.js';
+import { packageFile } from '../core/package-root.js';
 
 const CLAUDE_PACKAGE = '@anthropic-ai/claude-code';
 
@@ -84,7 +85,7 @@ export function findClaudeBinary(options: FindClaudeOptions = {}): string {
 
 /** The exact Claude Code version anyclaude depends on (and is tested with), from its package.json. */
 export function pinnedClaudeCodeVersion(): string {
-  const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { dependencies?: Record<string, string> };
+  const manifest = JSON.parse(readFileSync(packageFile('package.json'), 'utf8')) as { dependencies?: Record<string, string> };
   return manifest.dependencies?.[CLAUDE_PACKAGE] ?? 'latest';
 }
 

@@ -4,14 +4,14 @@
  * whole chain run on a fresh machine with no download from a model hub.
  */
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { AnyclaudeError } from '../core/errors.js';
 import type { CoreEvents } from '../core/events.js';
 import { ensureVenv } from '../backends/venv.js';
+import { packageFile } from '../core/package-root.js';
 
-const REQUIREMENTS = fileURLToPath(new URL('../../python/fixture-model/requirements.txt', import.meta.url));
-const BUILD_SCRIPT = fileURLToPath(new URL('../../scripts/build-fixture-model.py', import.meta.url));
+const REQUIREMENTS = packageFile('python/fixture-model/requirements.txt');
+const BUILD_SCRIPT = packageFile('scripts/build-fixture-model.py');
 
 export const DEMO_MODEL_DIR = 'smollm2-135m-instruct';
 

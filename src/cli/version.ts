@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { resolveClaude, type ClaudeSource, type FindClaudeOptions } from '../claude/claude-code.js';
 import { formatForTerminal } from '../core/errors.js';
+import { packageFile } from '../core/package-root.js';
 
 const SOURCE_LABEL: Record<ClaudeSource, string> = {
   flag: '--claude-bin',
@@ -15,7 +16,7 @@ const SOURCE_LABEL: Record<ClaudeSource, string> = {
 
 /** Read at run time, from the package.json shipped beside dist/, so it is the installed package's. */
 export function anyclaudeVersion(): string {
-  const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
+  const manifest = JSON.parse(readFileSync(packageFile('package.json'), 'utf8')) as { version?: string };
   return manifest.version ?? 'unknown';
 }
 

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cp, mkdir, mkdtemp, readdir, readFile, rm, symlink } from 'node:fs/promises';
 import { existsSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, dirname, join, relative, resolve } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import psList from 'ps-list';
@@ -30,15 +30,13 @@ async function npm(args: string[], cwd: string): Promise<{ ms: number; stdout: s
   return { ms: Date.now() - started, stdout: String(result.stdout) };
 }
 
-/** Every file a source module reaches with `new URL('../../…', import.meta.url)`, relative to the package root. */
+/** Every file a source module reaches with `packageFile('…')`, relative to the package root. */
 async function runtimeFiles(): Promise<string[]> {
   const found: string[] = [];
   for (const entry of await readdir(join(REPO, 'src'), { recursive: true })) {
     if (!entry.endsWith('.ts')) continue;
     const file = join(REPO, 'src', entry);
-    for (const match of (await readFile(file, 'utf8')).matchAll(/new URL\('(\.\.\/[^']+)', import\.meta\.url\)/g)) {
-      found.push(relative(REPO, resolve(dirname(file), match[1]!)));
-    }
+    for (const match of (await readFile(file, 'utf8')).matchAll(/packageFile\('([^']+)'\)/g)) found.push(match[1]!);
   }
   return found;
 }
@@ -88,7 +86,7 @@ describe('anyclaude from its npm tarball, on a machine without Claude Code', () 
   it('the tarball holds every file the code reads at run time, and no tests, sources or caches', async () => {
     const paths = packed.files.map((f) => f.path);
     expect(paths).toContain('bin/anyclaude.js');
-    expect(paths).toContain('dist/cli/entry.js');
+    expect(paths).toContain('dist/src/cli/entry.js');
     const needed = await runtimeFiles();
     expect(needed).toContain('scripts/build-fixture-model.py');
     for (const file of needed) {
@@ -185,7 +183,7 @@ describe('anyclaude as a dependency of a project', () => {
       console.log(`packaged install: npm install (project dependency) ${installed.ms} ms`);
       const hoisted = join(project, 'node_modules', '@anthropic-ai', 'claude-code', 'bin', 'claude.exe');
       expect(existsSync(join(project, 'node_modules', 'anyclaude', 'node_modules', '@anthropic-ai', 'claude-code'))).toBe(false);
-      const result = await execa('node', ['--input-type=module', '-e', "console.log((await import('anyclaude/dist/cli/version.js')).describeVersions())"], {
+      const result = await execa('node', ['--input-type=module', '-e', "console.log((await import('anyclaude/dist/src/cli/version.js')).describeVersions())"], {
         cwd: project,
         env: { PATH: dirname(process.execPath), HOME: work },
         extendEnv: false,
