@@ -1,5 +1,10 @@
 /** Claude Code's status line, formatted from realistic run states. */
+import { execFileSync } from 'node:child_process';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { statusLineArgs, userStatusLine } from '../../src/claude/status-line-settings.js';
 import type { RequestMetrics } from '../../src/proxy/metrics.js';
 import { emptyRunState, type BackendView, type RunState, type SessionView } from '../../src/run/run-state.js';
 import { COMPACT_ADVICE, formatStatusLine, formatStatusLineError, looksLikeRunState, visibleWidth } from '../../src/run/status-line.js';
@@ -186,5 +191,62 @@ describe('formatStatusLine', () => {
     expect(looksLikeRunState(JSON.parse(JSON.stringify(running({ sessions: [session(request())] }))))).toBe(true);
     expect(looksLikeRunState({ revision: 1, phase: 'running' })).toBe(false);
     expect(looksLikeRunState({ ...running(), sessions: [null] })).toBe(false);
+  });
+});
+
+describe("the user's own status line", () => {
+  async function layout(files: Record<string, unknown>): Promise<string> {
+    const root = await mkdtemp(join(tmpdir(), 'anyclaude-statusline-'));
+    for (const [file, content] of Object.entries(files)) {
+      await mkdir(join(root, file, '..'), { recursive: true });
+      await writeFile(join(root, file), typeof content === 'string' ? content : JSON.stringify(content));
+    }
+    return root;
+  }
+  const line = (command: string): unknown => ({ statusLine: { type: 'command', command } });
+
+  it("is taken from the settings Claude Code would use: local project, project, then the user's", async () => {
+    const root = await layout({
+      'home/.claude/settings.json': line('echo user'),
+      'home/work/.claude/settings.json': line('echo parent-project'),
+      'home/work/app/.claude/settings.json': line('echo project'),
+      'home/work/app/.claude/settings.local.json': line('echo local'),
+      'config/settings.json': line('echo config-dir'),
+    });
+    const home = join(root, 'home');
+    const app = join(home, 'work', 'app');
+    expect(userStatusLine({ cwd: app, configDir: undefined, home })).toBe('echo local');
+    expect(userStatusLine({ cwd: join(app, 'src'), configDir: undefined, home })).toBe('echo local');
+    expect(userStatusLine({ cwd: join(home, 'work'), configDir: undefined, home })).toBe('echo parent-project');
+    expect(userStatusLine({ cwd: root, configDir: join(root, 'config'), home })).toBe('echo config-dir');
+    expect(userStatusLine({ cwd: root, configDir: undefined, home })).toBe('echo user');
+  });
+
+  it('skips broken files and settings without a command', async () => {
+    const root = await layout({
+      'p/.claude/settings.local.json': '{ not json',
+      'p/.claude/settings.json': { statusLine: { type: 'command', command: '   ' }, model: 'x' },
+      'h/.claude/settings.json': { theme: 'dark' },
+    });
+    expect(userStatusLine({ cwd: join(root, 'p'), configDir: undefined, home: join(root, 'h') })).toBeUndefined();
+  });
+
+  it("is handed to anyclaude's status line command, which --settings installs with correct quoting", () => {
+    const node = "/opt/my node's/bin/node";
+    const bin = '/home/u/anyclaude dev/bin/anyclaude.js';
+    const { args, env } = statusLineArgs([node, bin, 'status', '--line'], 'bash ~/.claude/statusline.sh');
+    expect(args[0]).toBe('--settings');
+    const settings = JSON.parse(args[1] ?? '') as { statusLine: { type: string; command: string; padding: number } };
+    expect(settings.statusLine).toEqual({ type: 'command', command: `'/opt/my node'\\''s/bin/node' '${bin}' status --line`, padding: 0 });
+    // The shell Claude Code runs it with gets back the exact words.
+    const words = execFileSync('sh', ['-c', `printf '%s\\n' ${settings.statusLine.command}`], { encoding: 'utf8' });
+    expect(words).toBe(`${node}\n${bin}\nstatus\n--line\n`);
+    expect(env).toEqual({ ANYCLAUDE_USER_STATUSLINE: 'bash ~/.claude/statusline.sh' });
+  });
+
+  it('is not chained when there is none, or when it is anyclaude itself', () => {
+    expect(statusLineArgs(['node', 'anyclaude.js', 'status', '--line'], undefined).env).toEqual({});
+    expect(statusLineArgs(['node', 'anyclaude.js', 'status', '--line'], "'/usr/bin/node' '/x/bin/anyclaude.js' status --line").env).toEqual({});
+    expect(statusLineArgs(['node', 'anyclaude.js', 'status', '--line'], 'anyclaude status --line').env).toEqual({});
   });
 });
