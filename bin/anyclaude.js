@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Runs the compiled CLI (`npm install` builds it through `prepare`).
+// Runs the compiled CLI (`npm install` builds it through `prepare`). This file is the composition
+// root: the one place that knows both the core (dist/src) and the Ink dashboard (dist/ui).
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
@@ -15,10 +16,12 @@ if (args.length === 2 && args[0] === 'status' && args[1] === '--line') {
   const { runStatusLine } = await import(statusLine.href);
   await runStatusLine();
 } else {
-  const entry = new URL('../dist/src/cli/entry.js', import.meta.url);
-  if (!existsSync(fileURLToPath(entry))) {
+  const main = new URL('../dist/src/cli/main.js', import.meta.url);
+  if (!existsSync(fileURLToPath(main))) {
     process.stderr.write('anyclaude: not built yet\n  fix: run `npm run build` in the anyclaude folder\n');
     process.exit(1);
   }
-  await import(entry.href);
+  // React and Ink load only when a dashboard is shown.
+  const dashboard = async () => (await import('../dist/ui/front-end.js')).dashboardFrontEnd;
+  await (await import(main.href)).main(process.argv, { dashboard });
 }

@@ -91,7 +91,7 @@ function fromV0(entry: Record<string, unknown>): LmStudioModel[] {
 }
 
 /** Chat models only: embedding models cannot answer Claude Code. */
-function isChatModel(m: LmStudioModel): boolean {
+export function isChatModel(m: LmStudioModel): boolean {
   return m.type === undefined || m.type === 'llm' || m.type === 'vlm';
 }
 

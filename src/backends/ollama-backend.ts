@@ -57,12 +57,12 @@ async function isOllama(url: string): Promise<boolean> {
   return isOk(root) && root.text.includes('Ollama is running');
 }
 
-interface LoadedModel {
+export interface LoadedModel {
   name: string;
   context: number | undefined;
 }
 
-async function loadedModels(url: string): Promise<LoadedModel[]> {
+export async function loadedModels(url: string): Promise<LoadedModel[]> {
   const ps = await probe(joinUrl(url, '/api/ps'));
   if (!isOk(ps) || !isRecord(ps.json)) return [];
   return records(ps.json.models).flatMap((m) => {
@@ -71,7 +71,7 @@ async function loadedModels(url: string): Promise<LoadedModel[]> {
   });
 }
 
-async function installedModels(url: string): Promise<string[]> {
+export async function installedModels(url: string): Promise<string[]> {
   const tags = await probe(joinUrl(url, '/api/tags'));
   if (!isOk(tags) || !isRecord(tags.json)) return [];
   return records(tags.json.models).flatMap((m) => stringField(m.name) ?? []);

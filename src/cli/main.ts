@@ -1,11 +1,13 @@
-/** The `anyclaude` command line: `up` (the default), `proxy`, and `--version`. */
+/** The `anyclaude` command line: `up` (the default), `proxy`, `status`, `dashboard`, and `--version`. */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { BACKEND_NAMES } from '../backends/backend.js';
 import { normalizeBaseUrl } from '../core/base-url.js';
 import { formatForTerminal } from '../core/errors.js';
+import { DASHBOARD_DESCRIPTION, runDashboardCommand } from './dashboard-command.js';
 import { runProxyCommand, type ProxyCommandOptions } from './proxy-command.js';
-import { runUp, type UpOptions } from './up-command.js';
-import { environmentHelp, truthy } from './up-settings.js';
+import { runStatusCommand, STATUS_DESCRIPTION, STATUS_FLAGS, type StatusOptions } from './status-command.js';
+import { runUp, type FrontEnds, type UpOptions } from './up-command.js';
+import { environmentHelp, truthy } from '../settings/up-settings.js';
 import { describeVersions } from './version.js';
 
 const FLAVORS = ['mlx-lm', 'mlx-omni', 'llama-cpp', 'lmstudio', 'ollama', 'openai'] as const;
@@ -54,10 +56,11 @@ const UP_FLAGS: ReadonlyArray<readonly [string, string, ((value: string) => unkn
   ['--trace', 'write every exchange under ~/.anyclaude/traces/ (also ANYCLAUDE_DEBUG=1)'],
   ['--proxy-only', 'start the backend and proxy, print the env for Claude Code, and do not run it (also PROXY_ONLY=true)'],
   ['--claude-bin <path>', 'the Claude Code to run (default: the one installed with anyclaude)'],
+  ['--hotkey <key>', 'the key that flips between Claude Code and the dashboard (default: ctrl-])'],
   ['--no-tui', 'no dashboard: Claude Code owns the terminal, anyclaude logs to ~/.anyclaude/logs/'],
 ];
 
-function upCommand(program: Command): void {
+function upCommand(program: Command, frontEnds: FrontEnds): void {
   const up = program
     .command('up', { isDefault: true })
     .description('start a backend and the proxy, then run Claude Code on it (the default command)')
@@ -65,7 +68,7 @@ function upCommand(program: Command): void {
     .argument('[claudeArgs...]', 'arguments for Claude Code, after --')
     .addHelpText('after', `\n${environmentHelp()}`)
     .action(async (claudeArgs: string[], options: UpOptions) => {
-      process.exitCode = await runUp({ ...options, claudeArgs });
+      process.exitCode = await runUp({ ...options, claudeArgs }, frontEnds);
     });
   for (const [flags, help, parse] of UP_FLAGS) {
     if (parse === undefined) up.option(flags, help);
@@ -73,7 +76,7 @@ function upCommand(program: Command): void {
   }
 }
 
-export function buildProgram(): Command {
+export function buildProgram(frontEnds: FrontEnds = {}): Command {
   const program = new Command('anyclaude')
     .description('Run Claude Code on local models. With no command, runs `up`.')
     .option('-V, --version', "print anyclaude's version and the Claude Code it runs")
@@ -81,7 +84,17 @@ export function buildProgram(): Command {
   proxyOptions(program.command('proxy').description('run the translation proxy alone and print the env for Claude Code')).action(
     (options: ProxyCommandOptions) => runProxyCommand(options),
   );
-  upCommand(program);
+  upCommand(program, frontEnds);
+  const status = program.command('status').description(STATUS_DESCRIPTION).action(async (options: StatusOptions) => {
+    process.exitCode = await runStatusCommand(options);
+  });
+  for (const [flags, help] of STATUS_FLAGS) status.option(flags, help);
+  program
+    .command('dashboard')
+    .description(DASHBOARD_DESCRIPTION)
+    .action(async () => {
+      process.exitCode = await runDashboardCommand(frontEnds.dashboard);
+    });
   return program;
 }
 
@@ -97,7 +110,8 @@ export function withHabits(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   return [node, script, ...args];
 }
 
-export async function main(argv: string[]): Promise<void> {
+/** `frontEnds` come from the bin: the composition root, the one place that knows both src/ and ui/. */
+export async function main(argv: string[], frontEnds: FrontEnds = {}): Promise<void> {
   const args = withHabits(argv);
   try {
     // Before commander: `--version` must not run `up`, its default command.
@@ -105,7 +119,7 @@ export async function main(argv: string[]): Promise<void> {
       process.stdout.write(`${describeVersions()}\n`);
       return;
     }
-    await buildProgram().parseAsync(args);
+    await buildProgram(frontEnds).parseAsync(args);
   } catch (error) {
     process.stderr.write(`${formatForTerminal(error)}\n`);
     process.exitCode = typeof error === 'object' && error !== null && 'exitCode' in error && typeof error.exitCode === 'number' ? error.exitCode : 1;

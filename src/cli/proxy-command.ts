@@ -7,7 +7,7 @@ import { startProxy, type Proxy } from '../proxy/server.js';
 import { joinUrl, upstreamAgent, type Upstream, type UpstreamProtocol } from '../core/upstream.js';
 import { UPSTREAM_PROFILES, type UpstreamFlavor } from '../translate/upstream-profile.js';
 import { formatRequestLine } from './request-line.js';
-import { debugLevel } from './up-settings.js';
+import { debugLevel } from '../settings/up-settings.js';
 
 export interface ProxyCommandOptions {
   upstream: string;

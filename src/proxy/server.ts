@@ -2,6 +2,7 @@
  * The in-process proxy: Anthropic Messages API in, the active upstream out.
  * Listens on 127.0.0.1 only; every endpoint but `/` needs the run's key.
  */
+import { z } from 'zod';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
@@ -38,6 +39,15 @@ export interface ProxyOptions {
   warmupGraceMs?: number;
   /** Sees every valid Messages request before it is forwarded (e.g. to remember the stable prefix). */
   observeRequest?: (request: MessagesRequest, headers: IncomingMessage['headers'], upstream: Upstream) => void;
+  /** Serves `GET /_anyclaude/state` and `POST /_anyclaude/switch` (status line, `anyclaude status`, a dashboard in another terminal). */
+  control?: ProxyControl;
+}
+
+/** What the run behind the proxy answers to its control endpoints. */
+export interface ProxyControl {
+  state(): unknown;
+  /** Resolves when requests go to the backend; rejects with a message for the user. */
+  switchTo(backend: string, model?: string): Promise<void>;
 }
 
 export interface ProxyStatus {
@@ -59,6 +69,8 @@ export interface Proxy {
   status(): ProxyStatus;
   /** The upstream requests go to from now on (in-flight requests finish where they started). */
   switchUpstream(name: string): void;
+  /** Adds an upstream, or replaces the one of the same name (a model switch, a restarted server); the active one stays active. */
+  setUpstream(upstream: Upstream): void;
   close(): Promise<void>;
 }
 
@@ -92,7 +104,7 @@ export async function startProxy(options: ProxyOptions): Promise<Proxy> {
   const gate = new WarmupGate(events, options.warmupGraceMs);
 
   const server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, (req, res) => {
-    void route(req, res, { key, deps, state, gate, observe: options.observeRequest }).catch((error: unknown) => {
+    void route(req, res, { key, deps, state, gate, observe: options.observeRequest, control: options.control }).catch((error: unknown) => {
       events.log('error', 'proxy', `unhandled: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
       sendJsonError(res, new ApiError(500, 'api_error', 'internal proxy error; see the anyclaude log'));
     });
@@ -114,6 +126,7 @@ export async function startProxy(options: ProxyOptions): Promise<Proxy> {
       state.activate(name);
       events.emit('upstream:switch', { from, to: name });
     },
+    setUpstream: (upstream) => state.put(upstream),
     close: () => close(server),
   };
 }
@@ -151,6 +164,13 @@ class ProxyState {
 
   activate(name: string): void {
     this.active = this.#find(name);
+  }
+
+  put(upstream: Upstream): void {
+    const at = this.upstreams.findIndex((u) => u.name === upstream.name);
+    if (at === -1) this.upstreams.push(upstream);
+    else this.upstreams[at] = upstream;
+    if (this.active.name === upstream.name) this.active = upstream;
   }
 
   /** A request whose `model` names an upstream goes there; anything else to the active one. */
@@ -196,6 +216,7 @@ interface RouteContext {
   state: ProxyState;
   gate: WarmupGate;
   observe: ProxyOptions['observeRequest'];
+  control: ProxyControl | undefined;
 }
 
 async function route(req: IncomingMessage, res: ServerResponse, ctx: RouteContext): Promise<void> {
@@ -214,6 +235,8 @@ async function route(req: IncomingMessage, res: ServerResponse, ctx: RouteContex
     if (method === 'POST' && path === '/v1/messages/count_tokens') return await countTokens(req, res, ctx);
     if (method === 'GET' && path === '/v1/models') return models(res, ctx.state);
     if (method === 'GET' && path === '/_anyclaude/status') return json(res, 200, ctx.state.snapshot(`http://${req.headers.host}`, ctx.deps.counter, ctx.deps.trace?.root));
+    if (ctx.control !== undefined && method === 'GET' && path === '/_anyclaude/state') return json(res, 200, ctx.control.state());
+    if (ctx.control !== undefined && method === 'POST' && path === '/_anyclaude/switch') return await switchBackend(req, res, ctx.control);
     throw new ApiError(404, 'not_found_error', `${method} ${path} is not an endpoint of anyclaude`);
   } catch (error) {
     if (error instanceof ApiError) sendJsonError(res, error);
@@ -277,6 +300,19 @@ async function countTokens(req: IncomingMessage, res: ServerResponse, ctx: Route
   const segments = upstream.protocol === 'openai' ? anthropicToOpenAI(request, { model, profile: upstream.profile }).segments : promptSegments(request);
   const estimate = await ctx.deps.counter.exact(model, segments);
   json(res, 200, { input_tokens: estimate.tokens });
+}
+
+const switchSchema = z.object({ backend: z.string().min(1), model: z.string().min(1).optional() });
+
+async function switchBackend(req: IncomingMessage, res: ServerResponse, control: ProxyControl): Promise<void> {
+  const parsed = switchSchema.safeParse(parseJson(await readBody(req)));
+  if (!parsed.success) throw badRequest('expected {"backend": "<name>", "model"?: "<id>"}');
+  try {
+    await control.switchTo(parsed.data.backend, parsed.data.model);
+  } catch (error) {
+    throw new ApiError(409, 'invalid_request_error', error instanceof Error ? error.message : String(error));
+  }
+  json(res, 200, { ok: true, active: parsed.data.backend });
 }
 
 function models(res: ServerResponse, state: ProxyState): void {

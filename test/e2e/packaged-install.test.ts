@@ -86,7 +86,8 @@ describe('anyclaude from its npm tarball, on a machine without Claude Code', () 
   it('the tarball holds every file the code reads at run time, and no tests, sources or caches', async () => {
     const paths = packed.files.map((f) => f.path);
     expect(paths).toContain('bin/anyclaude.js');
-    expect(paths).toContain('dist/src/cli/entry.js');
+    expect(paths).toContain('dist/src/cli/main.js');
+    expect(paths).toContain('dist/ui/front-end.js');
     const needed = await runtimeFiles();
     expect(needed).toContain('scripts/build-fixture-model.py');
     for (const file of needed) {

@@ -83,6 +83,8 @@ export interface ScriptedUpstream {
   requests: RecordedRequest[];
   /** Only the POST /v1/chat/completions requests. */
   chatRequests: RecordedRequest[];
+  /** Another model is now the loaded one (a user loading it in LM Studio's window, `ollama run`). */
+  setModel(id: string, contextLength?: number): void;
   enqueue(...replies: Reply[]): void;
   setDefault(reply: Reply | ((req: RecordedRequest) => Reply)): void;
   /** llama-server's /health answers 503 "Loading model" while loading (default ready). */
@@ -147,8 +149,8 @@ function splitFrames(body: string): string[] {
 
 export async function startScriptedUpstream(options: ScriptedUpstreamOptions): Promise<ScriptedUpstream> {
   const flavor = options.flavor;
-  const modelId = options.modelId ?? DEFAULT_MODEL[flavor];
-  const contextLength = options.contextLength ?? 32768;
+  let modelId = options.modelId ?? DEFAULT_MODEL[flavor];
+  let contextLength = options.contextLength ?? 32768;
   const trainedContextLength = options.trainedContextLength ?? Math.max(131072, contextLength);
   const delayMsPerChunk = options.delayMsPerChunk ?? 0;
 
@@ -501,7 +503,13 @@ export async function startScriptedUpstream(options: ScriptedUpstreamOptions): P
   return {
     url: `http://127.0.0.1:${port}`,
     flavor,
-    modelId,
+    get modelId() {
+      return modelId;
+    },
+    setModel(id: string, context?: number) {
+      modelId = id;
+      if (context !== undefined) contextLength = context;
+    },
     requests,
     chatRequests,
     enqueue(...replies: Reply[]) {

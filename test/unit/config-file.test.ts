@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readConfig } from '../../src/cli/config-file.js';
+import { readConfig } from '../../src/settings/config-file.js';
 
 async function homeWith(text: string | undefined): Promise<string> {
   const home = await mkdtemp(join(tmpdir(), 'anyclaude-config-'));

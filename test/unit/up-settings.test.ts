@@ -1,8 +1,8 @@
 /** Where each `up` setting comes from: flag > environment > config file > default, and the predecessor's variables. */
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import type { AnyclaudeConfig } from '../../src/cli/config-file.js';
-import { debugLevel, environmentHelp, resolveUpSettings, UP_ENV, type UpFlags } from '../../src/cli/up-settings.js';
+import type { AnyclaudeConfig } from '../../src/settings/config-file.js';
+import { debugLevel, environmentHelp, resolveUpSettings, UP_ENV, type UpFlags } from '../../src/settings/up-settings.js';
 import { thrown } from '../support/expect-error.js';
 
 const CONFIG_FILE = '/home/u/.anyclaude/config.json';

@@ -29,6 +29,8 @@ export interface UpFlags {
   demo?: boolean;
   proxyOnly?: boolean;
   claudeBin?: string;
+  /** The key that flips between Claude Code and the dashboard, e.g. `ctrl-]`. */
+  hotkey?: string;
   /** Arguments after `--`, for Claude Code. */
   claudeArgs?: string[];
 }
@@ -42,7 +44,7 @@ export interface BackendSettings {
 }
 
 type BackendKey = keyof BackendSettings;
-type GlobalKey = 'backend' | 'debug' | 'proxyOnly' | 'home' | 'claudeBin';
+type GlobalKey = 'backend' | 'debug' | 'proxyOnly' | 'home' | 'claudeBin' | 'hotkey';
 
 export interface EnvVar {
   name: string;
@@ -66,6 +68,7 @@ export const UP_ENV: readonly EnvVar[] = [
   { name: 'ANYCLAUDE_DEBUG', setting: 'debug', help: '1: trace every exchange to ~/.anyclaude/traces; 2: also full bodies in the log' },
   { name: 'PROXY_ONLY', setting: 'proxyOnly', help: 'true: start the backend and proxy, print the env for Claude Code, do not run it' },
   { name: 'ANYCLAUDE_CLAUDE_BIN', setting: 'claudeBin', help: 'the Claude Code executable to run instead of the bundled one' },
+  { name: 'ANYCLAUDE_HOTKEY', setting: 'hotkey', help: 'the key that flips between Claude Code and the dashboard (default ctrl-])' },
   { name: 'ANYCLAUDE_HOME', setting: 'home', help: 'where anyclaude keeps venvs, logs, pidfiles and traces (default ~/.anyclaude)' },
 ];
 
@@ -90,6 +93,8 @@ export interface UpSettings {
   python?: string;
   protocol?: UpstreamProtocol;
   claudeBin?: string;
+  /** The key that flips between Claude Code and the dashboard (`ctrl-]` unless set). */
+  hotkey: string;
   claudeArgs: string[];
   /** A backend's own settings, each from the first source that has it. */
   forBackend(name: BackendName): BackendSettings;
@@ -155,6 +160,7 @@ export function resolveUpSettings(flags: UpFlags, { env, config, configFile }: R
     demo: flags.demo === true,
     proxyOnly,
     tui: flags.tui !== false,
+    hotkey: choose('hotkey', [['flag --hotkey', flags.hotkey], ['env ANYCLAUDE_HOTKEY', nonEmpty(env.ANYCLAUDE_HOTKEY)], [configLabel, config.hotkey]]) ?? 'ctrl-]',
     upgradeVenv: flags.upgradeVenv === true,
     trace: trace || debug >= 1,
     debug,

@@ -15,6 +15,8 @@ const configSchema = z.strictObject({
   url: z.url().optional(),
   python: z.string().min(1).optional(),
   trace: z.boolean().optional(),
+  /** The key that flips between Claude Code and the dashboard, e.g. "ctrl-]". */
+  hotkey: z.string().min(1).optional(),
 });
 
 export type AnyclaudeConfig = z.infer<typeof configSchema>;

@@ -1,0 +1,60 @@
+/**
+ * The dashboard front end: Claude Code stays on screen, and the hotkey flips to the full-screen
+ * dashboard and back (the terminal host puts Claude Code's screen aside and restores it). Ink is
+ * mounted only while the dashboard is shown, so it never reads a key meant for Claude Code.
+ */
+import { render, type Instance } from 'ink';
+import type { DashboardFrontEnd, HostedClaude, OverlayScreen, RunStore } from '../src/run/front-end.js';
+import { Dashboard } from './dashboard.js';
+
+const ALT_SCREEN_ON = '\x1b[?1049h';
+const ALT_SCREEN_OFF = '\x1b[?1049l';
+
+function mount(store: RunStore, screen: OverlayScreen, onLeave: () => void): Instance {
+  const size = (): { columns: number; rows: number } => ({ columns: screen.stdout.columns ?? screen.columns, rows: screen.stdout.rows ?? screen.rows });
+  const element = (): React.JSX.Element => <Dashboard store={store} {...size()} onLeave={onLeave} />;
+  const instance = render(element(), { stdin: screen.stdin, stdout: screen.stdout, exitOnCtrlC: false, patchConsole: false });
+  // Ink redraws on resize but does not re-run components: the layout needs the new size as props.
+  const resized = (): void => instance.rerender(element());
+  screen.stdout.on('resize', resized);
+  void instance.waitUntilExit().finally(() => screen.stdout.off('resize', resized));
+  return instance;
+}
+
+function host(store: RunStore, claude: HostedClaude): { dispose(): void } {
+  let ink: Instance | undefined;
+  const hide = (): void => {
+    if (ink === undefined) return;
+    ink.unmount();
+    ink = undefined;
+    claude.terminal.showChild();
+  };
+  const show = (): void => {
+    if (ink !== undefined) return;
+    ink = mount(store, claude.terminal.showOverlay(), hide);
+  };
+  const off = claude.onHotkey(() => (ink === undefined ? show() : hide()));
+  return {
+    dispose: () => {
+      off();
+      ink?.unmount();
+      ink = undefined;
+    },
+  };
+}
+
+/** `anyclaude dashboard`: the dashboard alone, on the alternate screen, until `q`. */
+async function attach(store: RunStore, io = { stdin: process.stdin, stdout: process.stdout }): Promise<void> {
+  io.stdout.write(ALT_SCREEN_ON);
+  const screen: OverlayScreen = { stdin: io.stdin, stdout: io.stdout, columns: io.stdout.columns ?? 80, rows: io.stdout.rows ?? 24 };
+  let instance: Instance | undefined;
+  const leave = (): void => instance?.unmount();
+  instance = mount(store, screen, leave);
+  try {
+    await instance.waitUntilExit();
+  } finally {
+    io.stdout.write(ALT_SCREEN_OFF);
+  }
+}
+
+export const dashboardFrontEnd: DashboardFrontEnd = { host, attach };
