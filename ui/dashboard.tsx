@@ -61,13 +61,15 @@ export function Dashboard({ store, columns, rows, onLeave, inputActive = true }:
   function switchTo(backend: BackendView, model?: string): void {
     const id = ++switchCount.current;
     setMessage(undefined);
-    store.switchTo(backend.id, model).then(
-      () => undefined,
-      (error: unknown) => {
+    // Async, so a store that throws instead of rejecting is reported the same way.
+    void (async () => {
+      try {
+        await store.switchTo(backend.id, model);
+      } catch (error) {
         if (id !== switchCount.current) return;
         setMessage({ text: `switch to ${backend.id}${model ? ` · ${model}` : ''} failed: ${reason(error)}`, tone: ERROR });
-      },
-    );
+      }
+    })();
   }
 
   function act(match: KeyMatch): void {

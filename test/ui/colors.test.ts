@@ -15,7 +15,7 @@ const { CachePanel } = await import('../../ui/panels/cache-panel.js');
 const { ContextPanel } = await import('../../ui/panels/context-panel.js');
 const { RequestsPanel } = await import('../../ui/panels/requests-panel.js');
 const { LogsPanel } = await import('../../ui/panels/logs-panel.js');
-const { renderOnce, renderDashboard } = await import('./render-dashboard.js');
+const { eventually, renderOnce, renderDashboard } = await import('./render-dashboard.js');
 const { fakeStore } = await import('./fake-store.js');
 const S = await import('./states.js');
 
@@ -97,7 +97,7 @@ describe('colours', () => {
     const store = fakeStore(S.readyState(), () => Promise.reject(new Error('LM Studio is not running')));
     const r = await renderDashboard(S.readyState(), { store });
     await r.press('2');
-    expect(colourOf(r.lastFrame() ?? '', 'switch to lmstudio failed: LM Studio is not running')).toBe(RED);
+    await eventually(() => expect(colourOf(r.lastFrame() ?? '', 'switch to lmstudio failed: LM Studio is not running')).toBe(RED));
     r.unmount();
   });
 });

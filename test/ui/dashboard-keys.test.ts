@@ -1,23 +1,26 @@
 /** Keys on the live dashboard: switching backends and models, logs, leaving, and keeping quiet when told. */
+import { createElement } from 'react';
 import { describe, expect, it, vi } from 'vitest';
+import { Dashboard } from '../../ui/dashboard.js';
 import { fakeStore } from './fake-store.js';
-import { KEYS, renderDashboard } from './render-dashboard.js';
+import { eventually, KEYS, renderDashboard } from './render-dashboard.js';
 import { readyState } from './states.js';
 
 describe('Dashboard keys', () => {
   it('a digit switches to that backend at once', async () => {
     const r = await renderDashboard(readyState());
     await r.press('2');
-    expect(r.store.switchTo).toHaveBeenCalledExactlyOnceWith('lmstudio', undefined);
+    await eventually(() => expect(r.store.switchTo).toHaveBeenCalledExactlyOnceWith('lmstudio', undefined));
     // The selection follows the switch.
-    expect(r.text()).toMatch(/^› 2 {3}lmstudio/m);
+    await eventually(() => expect(r.text()).toMatch(/^› 2 {3}lmstudio/m));
     r.unmount();
   });
 
   it('a digit past the last backend does nothing', async () => {
     const r = await renderDashboard(readyState());
-    await r.press('7');
-    expect(r.store.switchTo).not.toHaveBeenCalled();
+    await r.press('7', '1');
+    // '1' shows keys were read; '7' (there are four backends) did nothing before it.
+    await eventually(() => expect(r.store.switchTo).toHaveBeenCalledExactlyOnceWith('mlx-lm', undefined));
     r.unmount();
   });
 
@@ -25,27 +28,29 @@ describe('Dashboard keys', () => {
     const r = await renderDashboard(readyState());
     expect(r.text()).toMatch(/^› 1 ● mlx-lm/m);
     await r.press(KEYS.down, KEYS.down);
-    expect(r.text()).toMatch(/^› 3 {3}ollama/m);
+    await eventually(() => expect(r.text()).toMatch(/^› 3 {3}ollama/m));
     expect(r.store.switchTo).not.toHaveBeenCalled();
     await r.press(KEYS.enter);
-    expect(r.store.switchTo).toHaveBeenCalledExactlyOnceWith('ollama', undefined);
+    await eventually(() => expect(r.store.switchTo).toHaveBeenCalledExactlyOnceWith('ollama', undefined));
     await r.press(KEYS.up, KEYS.up, KEYS.up);
-    expect(r.text()).toMatch(/^› 4 {3}claude/m);
+    await eventually(() => expect(r.text()).toMatch(/^› 4 {3}claude/m));
     r.unmount();
   });
 
   it('m opens the model list of the selected backend; arrows and enter switch to a model', async () => {
     const r = await renderDashboard(readyState());
-    await r.press(KEYS.down, 'm');
+    await r.press(KEYS.down);
+    await eventually(() => expect(r.text()).toMatch(/^› 2 {3}lmstudio/m));
+    await r.press('m');
+    await eventually(() => expect(r.text()).toContain('Models of lmstudio'));
     const text = r.text();
-    expect(text).toContain('Models of lmstudio');
     expect(text).toMatch(/^› qwen\/qwen3-coder-30b +in use$/m);
     expect(text.split('\n').at(-1)).toBe('↑↓ select · enter use this model · esc cancel');
     await r.press(KEYS.down);
-    expect(r.text()).toMatch(/^› openai\/gpt-oss-20b/m);
+    await eventually(() => expect(r.text()).toMatch(/^› openai\/gpt-oss-20b/m));
     await r.press(KEYS.enter);
-    expect(r.store.switchTo).toHaveBeenCalledExactlyOnceWith('lmstudio', 'openai/gpt-oss-20b');
-    expect(r.text()).not.toContain('Models of');
+    await eventually(() => expect(r.store.switchTo).toHaveBeenCalledExactlyOnceWith('lmstudio', 'openai/gpt-oss-20b'));
+    await eventually(() => expect(r.text()).not.toContain('Models of'));
     expect(r.text()).toContain('Backends');
     r.unmount();
   });
@@ -54,9 +59,9 @@ describe('Dashboard keys', () => {
     const onLeave = vi.fn();
     const r = await renderDashboard(readyState(), { onLeave });
     await r.press('m');
-    expect(r.text()).toContain('Models of mlx-lm');
+    await eventually(() => expect(r.text()).toContain('Models of mlx-lm'));
     await r.press(KEYS.escape);
-    expect(r.text()).not.toContain('Models of');
+    await eventually(() => expect(r.text()).not.toContain('Models of'));
     expect(onLeave).not.toHaveBeenCalled();
     expect(r.store.switchTo).not.toHaveBeenCalled();
     r.unmount();
@@ -67,7 +72,7 @@ describe('Dashboard keys', () => {
     const r = await renderDashboard({ ...state, backends: state.backends.map((b) => ({ ...b, models: [] })) });
     await r.press('m');
     expect(r.text()).not.toContain('Models of');
-    expect(r.text()).toContain('mlx-lm names no models to choose from');
+    await eventually(() => expect(r.text()).toContain('mlx-lm names no models to choose from'));
     r.unmount();
   });
 
@@ -78,23 +83,34 @@ describe('Dashboard keys', () => {
     });
     const r = await renderDashboard(readyState(), { store });
     await r.press('2');
-    expect(r.text()).toContain('switch to lmstudio failed: lmstudio is not running: start LM Studio first');
+    await eventually(() => expect(r.text()).toContain('switch to lmstudio failed: lmstudio is not running: start LM Studio first'));
     fail = false;
     await r.press('3');
-    expect(r.text()).not.toContain('failed');
-    expect(store.switchTo).toHaveBeenCalledTimes(2);
+    await eventually(() => expect(r.text()).not.toContain('failed'));
+    await eventually(() => expect(store.switchTo).toHaveBeenCalledTimes(2));
+    r.unmount();
+  });
+
+  it('reports a store that throws instead of rejecting the same way', async () => {
+    const store = fakeStore(readyState());
+    store.switchTo.mockImplementation(() => {
+      throw new Error('no such backend');
+    });
+    const r = await renderDashboard(readyState(), { store });
+    await r.press('4');
+    await eventually(() => expect(r.text()).toContain('switch to claude failed: no such backend'));
     r.unmount();
   });
 
   it('reports only the latest switch when an older one fails late', async () => {
-    let rejectFirst: (error: Error) => void = () => {};
-    const store = fakeStore(readyState(), (backend) =>
-      backend === 'lmstudio' ? new Promise<void>((_resolve, reject) => (rejectFirst = reject)) : Promise.resolve(),
-    );
+    const reject = new Map<string, (error: Error) => void>();
+    const store = fakeStore(readyState(), (backend) => new Promise<void>((_resolve, fail) => void reject.set(backend, fail)));
     const r = await renderDashboard(readyState(), { store });
     await r.press('2', '3');
-    rejectFirst(new Error('too late'));
-    await r.press('');
+    await eventually(() => expect(reject.size).toBe(2));
+    reject.get('lmstudio')!(new Error('too late'));
+    reject.get('ollama')!(new Error('ollama is not running'));
+    await eventually(() => expect(r.text()).toContain('switch to ollama failed: ollama is not running'));
     expect(r.text()).not.toContain('too late');
     r.unmount();
   });
@@ -103,10 +119,10 @@ describe('Dashboard keys', () => {
     const r = await renderDashboard(readyState());
     expect(r.text()).toContain('Log · anyclaude');
     await r.press('l');
-    expect(r.text()).toContain('Log · mlx-lm server');
-    expect(r.text()).toContain('Starting httpd at 127.0.0.1 on port 8080...');
+    await eventually(() => expect(r.text()).toContain('Log · mlx-lm server'));
+    await eventually(() => expect(r.text()).toContain('Starting httpd at 127.0.0.1 on port 8080...'));
     await r.press('l');
-    expect(r.text()).toContain('Log · anyclaude');
+    await eventually(() => expect(r.text()).toContain('Log · anyclaude'));
     r.unmount();
   });
 
@@ -114,13 +130,13 @@ describe('Dashboard keys', () => {
     const onLeave = vi.fn();
     const r = await renderDashboard(readyState(), { onLeave });
     await r.press('q');
-    expect(onLeave).toHaveBeenCalledTimes(1);
+    await eventually(() => expect(onLeave).toHaveBeenCalledTimes(1));
     await r.press(KEYS.escape);
-    expect(onLeave).toHaveBeenCalledTimes(2);
+    await eventually(() => expect(onLeave).toHaveBeenCalledTimes(2));
     r.unmount();
   });
 
-  it('reads no key while inputActive is false (Claude Code has the keyboard)', async () => {
+  it('reads no key while inputActive is false (Claude Code has the keyboard), and reads them again once true', async () => {
     const onLeave = vi.fn();
     const r = await renderDashboard(readyState(), { onLeave, inputActive: false });
     await r.press('2', 'm', 'q', KEYS.down, KEYS.enter, 'l');
@@ -128,6 +144,11 @@ describe('Dashboard keys', () => {
     expect(onLeave).not.toHaveBeenCalled();
     expect(r.text()).toContain('Log · anyclaude');
     expect(r.text()).not.toContain('Models of');
+    expect(r.stdin.listenerCount('readable')).toBe(0);
+    r.rerender(createElement(Dashboard, { store: r.store, columns: 80, rows: 24, onLeave, inputActive: true }));
+    await eventually(() => expect(r.stdin.listenerCount('readable')).toBeGreaterThan(0));
+    await r.press('2');
+    await eventually(() => expect(r.store.switchTo).toHaveBeenCalledExactlyOnceWith('lmstudio', undefined));
     r.unmount();
   });
 });
@@ -138,8 +159,7 @@ describe('Dashboard and the store', () => {
     expect(r.store.listeners()).toBe(1);
     const state = readyState();
     r.store.set({ ...state, switching: { to: 'lmstudio', model: undefined, detail: 'warming the prompt cache…' } });
-    await r.press('');
-    expect(r.text()).toMatch(/switching to lmstudio: warming the prompt cache…/);
+    await eventually(() => expect(r.text()).toMatch(/switching to lmstudio: warming the prompt cache…/));
     r.unmount();
     expect(r.store.listeners()).toBe(0);
   });
@@ -147,10 +167,12 @@ describe('Dashboard and the store', () => {
   it('keeps the selection on the same backend when the list changes order', async () => {
     const r = await renderDashboard(readyState());
     await r.press(KEYS.down);
+    await eventually(() => expect(r.text()).toMatch(/^› 2 {3}lmstudio/m));
     const state = readyState();
     r.store.set({ ...state, backends: [...state.backends].reverse() });
+    await eventually(() => expect(r.text()).toMatch(/^› 3 {3}lmstudio/m));
     await r.press(KEYS.enter);
-    expect(r.store.switchTo).toHaveBeenCalledExactlyOnceWith('lmstudio', undefined);
+    await eventually(() => expect(r.store.switchTo).toHaveBeenCalledExactlyOnceWith('lmstudio', undefined));
     r.unmount();
   });
 });

@@ -5,6 +5,7 @@
 import { createElement, type ReactElement } from 'react';
 import { renderToString } from 'ink';
 import { render } from 'ink-testing-library';
+import { expect, vi } from 'vitest';
 import type { RunState } from '../../src/run/run-state.js';
 import { Dashboard, type DashboardProps } from '../../ui/dashboard.js';
 import { fakeStore, type FakeStore } from './fake-store.js';
@@ -19,6 +20,14 @@ export function stripAnsi(text: string): string {
 /** The frame as the lines a person sees. */
 export function visibleLines(frame: string | undefined): string[] {
   return stripAnsi(frame ?? '').split('\n');
+}
+
+/**
+ * Retries an assertion until it holds (or 2 s pass): React renders after a key on its own
+ * schedule, which a loaded machine can stretch past any fixed wait.
+ */
+export function eventually(assertion: () => void): Promise<void> {
+  return vi.waitFor(assertion, { timeout: 2_000, interval: 10 });
 }
 
 /** Lets Ink read stdin, React commit and the store's promise settle. */
@@ -41,6 +50,8 @@ export async function renderDashboard(state: RunState, options: Options = {}): P
   const props: DashboardProps = { store, columns: 80, rows: 24, ...options };
   const instance = render(createElement(Dashboard, props));
   await settle();
+  // Ink reads stdin only once useInput's effect has turned raw mode on: a key sent before is lost.
+  if (props.inputActive !== false) await eventually(() => expect(instance.stdin.listenerCount('readable')).toBeGreaterThan(0));
   return {
     ...instance,
     store,
