@@ -10,10 +10,11 @@ import { Dashboard } from './dashboard.js';
 const ALT_SCREEN_ON = '\x1b[?1049h';
 const ALT_SCREEN_OFF = '\x1b[?1049l';
 
-function mount(store: RunStore, screen: OverlayScreen, onLeave: () => void): Instance {
+/** Hosted, Ctrl-C belongs to Claude Code (the dashboard only hides); attached, it quits. */
+function mount(store: RunStore, screen: OverlayScreen, onLeave: () => void, exitOnCtrlC = false): Instance {
   const size = (): { columns: number; rows: number } => ({ columns: screen.stdout.columns ?? screen.columns, rows: screen.stdout.rows ?? screen.rows });
   const element = (): React.JSX.Element => <Dashboard store={store} {...size()} onLeave={onLeave} />;
-  const instance = render(element(), { stdin: screen.stdin, stdout: screen.stdout, exitOnCtrlC: false, patchConsole: false });
+  const instance = render(element(), { stdin: screen.stdin, stdout: screen.stdout, exitOnCtrlC, patchConsole: false });
   // Ink redraws on resize but does not re-run components: the layout needs the new size as props.
   const resized = (): void => instance.rerender(element());
   screen.stdout.on('resize', resized);
@@ -47,9 +48,9 @@ function host(store: RunStore, claude: HostedClaude): { dispose(): void } {
 async function attach(store: RunStore, io = { stdin: process.stdin, stdout: process.stdout }): Promise<void> {
   io.stdout.write(ALT_SCREEN_ON);
   const screen: OverlayScreen = { stdin: io.stdin, stdout: io.stdout, columns: io.stdout.columns ?? 80, rows: io.stdout.rows ?? 24 };
-  let instance: Instance | undefined;
-  const leave = (): void => instance?.unmount();
-  instance = mount(store, screen, leave);
+  const holder: { instance?: Instance } = {};
+  const instance = mount(store, screen, () => holder.instance?.unmount(), true);
+  holder.instance = instance;
   try {
     await instance.waitUntilExit();
   } finally {
