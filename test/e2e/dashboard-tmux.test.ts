@@ -136,3 +136,30 @@ describe('anyclaude up in a real terminal: Claude Code hosted, the dashboard one
     expect(await findRunningInstances(join(work, 'anyclaude'))).toEqual([]);
   }, 60_000);
 });
+
+describe('anyclaude up without a terminal (pipes, CI)', () => {
+  it('runs as --no-tui: Claude Code owns stdio, no screen switching, the reply on stdout', async () => {
+    const { execa } = await import('execa');
+    const upstream = await startScriptedUpstream({ flavor: 'lmstudio' });
+    upstream.setDefault({ kind: 'text', text: LM_REPLY });
+    const work = await mkdtemp(join(tmpdir(), 'anyclaude-pipes-'));
+    try {
+      const result = await execa(process.execPath, [BIN, 'up', '--backend', 'lmstudio', '--protocol', 'openai', '--', '-p', 'hello'], {
+        cwd: work,
+        env: { HOME: work, ANYCLAUDE_HOME: join(work, 'anyclaude'), LMSTUDIO_URL: upstream.url },
+        stdin: 'ignore',
+        reject: false,
+        timeout: 90_000,
+      });
+      expect(result.exitCode).toBe(0);
+      expect(String(result.stdout).trim()).toBe(LM_REPLY);
+      for (const output of [String(result.stdout), String(result.stderr)]) {
+        expect(output).not.toContain('\x1b[?1049h');
+        expect(output).not.toContain('back to Claude Code');
+      }
+    } finally {
+      await upstream.close();
+      await rm(work, { recursive: true, force: true });
+    }
+  }, 120_000);
+});
