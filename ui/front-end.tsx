@@ -44,6 +44,17 @@ function host(store: RunStore, claude: HostedClaude): { dispose(): void } {
   };
 }
 
+/** While `up` starts: install, server start and model load as progress, until `until` settles. */
+async function startup(store: RunStore, screen: OverlayScreen, until: Promise<unknown>): Promise<void> {
+  const instance = mount(store, screen, () => undefined);
+  try {
+    await until.catch(() => undefined);
+  } finally {
+    instance.unmount();
+    await instance.waitUntilExit();
+  }
+}
+
 /** `anyclaude dashboard`: the dashboard alone, on the alternate screen, until `q`. */
 async function attach(store: RunStore, io = { stdin: process.stdin, stdout: process.stdout }): Promise<void> {
   io.stdout.write(ALT_SCREEN_ON);
@@ -58,4 +69,4 @@ async function attach(store: RunStore, io = { stdin: process.stdin, stdout: proc
   }
 }
 
-export const dashboardFrontEnd: DashboardFrontEnd = { host, attach };
+export const dashboardFrontEnd: DashboardFrontEnd = { host, startup, attach };

@@ -12,6 +12,7 @@ import { CoreEvents } from '../core/events.js';
 import { hostClaude, runClaudeInTerminal } from '../run/claude-session.js';
 import type { DashboardLoader } from '../run/front-end.js';
 import { Run } from '../run/run.js';
+import { openStartupScreen } from '../run/startup-screen.js';
 import { readConfig } from '../settings/config-file.js';
 import { resolveUpSettings, type UpFlags, type UpSettings } from '../settings/up-settings.js';
 import { handleInterrupt, onExit, runCleanups } from '../supervisor/cleanup.js';
@@ -58,7 +59,22 @@ export async function runUp(flags: UpOptions, frontEnds: FrontEnds = {}): Promis
   const dashboard = chooseDashboard(settings, frontEnds, events);
   const demoModel = settings.demo ? await buildDemoModel({ home, events, ...(settings.python === undefined ? {} : { python: settings.python }) }) : undefined;
   const claudeVersion = claude === undefined ? undefined : await claudeCodeVersion(claude);
-  const run = await Run.start({ settings, home, events, demoModel, claudeVersion, hotkeyLabel: hotkey.label, onInstallLine: printInstallLine });
+  const frontEnd = dashboard === undefined ? undefined : await dashboard();
+  const run = Run.create({ settings, home, events, demoModel, claudeVersion, hotkeyLabel: hotkey.label, ...(frontEnd === undefined ? { onInstallLine: printInstallLine } : {}) });
+  if (frontEnd === undefined) await run.start();
+  else {
+    // The dashboard shows start-up (pip, server, model load) instead of lines on stderr.
+    detachProgress();
+    const starting = run.start();
+    const startup = openStartupScreen(() => process.kill(process.pid, 'SIGINT'));
+    onExit(() => startup.close());
+    try {
+      await frontEnd.startup(run, startup.screen, starting);
+    } finally {
+      startup.close();
+    }
+    await starting;
+  }
   await announce(home, run);
   if (claude === undefined) return serveUntilInterrupted(run, detachProgress);
 
@@ -72,12 +88,11 @@ export async function runUp(flags: UpOptions, frontEnds: FrontEnds = {}): Promis
   const args = [...statusLine.args, ...claudeArgs(settings.demo ? demoClaudeArgs(settings.claudeArgs) : settings.claudeArgs)];
   const report = (state: Parameters<Run['setClaude']>[0]): void => run.setClaude(state);
   detachProgress();
-  if (dashboard === undefined) {
+  if (frontEnd === undefined) {
     const code = await runClaudeInTerminal({ bin: claude, args, env, report });
     await runCleanups();
     return code;
   }
-  const frontEnd = await dashboard();
   const session = hostClaude({ bin: claude, args, env, report, hotkey: settings.hotkey });
   const ui = frontEnd.host(run, session);
   const code = await session.exited;

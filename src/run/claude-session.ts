@@ -47,6 +47,8 @@ export function hostClaude(launch: ClaudeLaunch & { hotkey: string }): HostedSes
     hotkey: launch.hotkey,
     onHotkey: () => listeners.forEach((listener) => listener()),
   });
+  // The start-up screen leaves stdin paused, so keys typed meanwhile wait for Claude Code.
+  process.stdin.resume();
   launch.report({ state: 'running', pid: terminal.pid, hosted: true });
   // Ctrl-C is a key for Claude Code (raw mode); signals to anyclaude itself end the session.
   handleInterrupt(() => undefined);

@@ -31,6 +31,8 @@ export interface HostedClaude {
 export interface DashboardFrontEnd {
   /** Claude Code on screen, the dashboard one hotkey away, until dispose(). */
   host(store: RunStore, claude: HostedClaude): { dispose(): void };
+  /** While `up` starts (venv install, server start, model load): the dashboard on `screen`, until `until` settles. */
+  startup(store: RunStore, screen: OverlayScreen, until: Promise<unknown>): Promise<void>;
   /** `anyclaude dashboard`: the dashboard alone in this terminal, until the user quits. */
   attach(store: RunStore, io?: { stdin: NodeJS.ReadStream; stdout: NodeJS.WriteStream }): Promise<void>;
 }

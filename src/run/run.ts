@@ -62,16 +62,27 @@ export class Run implements RunStore {
     this.#prefixes = new PrefixStore(options.home, (message) => options.events.log('warn', 'cache', message));
   }
 
-  /** Starts the backends and the proxy; the cache warm-up and backend discovery go on in the background. */
-  static async start(options: RunOptions): Promise<Run> {
+  /** A run whose state a front end can show at once (start-up progress); nothing starts before start(). */
+  static create(options: RunOptions): Run {
     const run = new Run(options);
     onExit(() => run.stop());
-    await run.#startBackends();
-    await run.#startProxy();
-    run.#every(REFRESH_MS, () => run.#refresh());
-    run.#every(FOLLOW_INTERVAL_MS, () => run.#followLoadedModel());
-    void run.#discover();
-    void run.#warmAll();
+    return run;
+  }
+
+  /** Starts the backends and the proxy, then returns; the cache warm-up and backend discovery go on in the background. */
+  async start(): Promise<void> {
+    await this.#startBackends();
+    await this.#startProxy();
+    this.#every(REFRESH_MS, () => this.#refresh());
+    this.#every(FOLLOW_INTERVAL_MS, () => this.#followLoadedModel());
+    void this.#discover();
+    void this.#warmAll();
+  }
+
+  /** create() and start() in one. */
+  static async start(options: RunOptions): Promise<Run> {
+    const run = Run.create(options);
+    await run.start();
     return run;
   }
 

@@ -144,6 +144,17 @@ describe('Run: one observable state, and switching backends without restarting t
     expect(run.getSnapshot().active).toBe('lmstudio');
   });
 
+  it('switches to another model of a backend: the next request names it, with its context window', async () => {
+    // The model is now one Ollama has (as after `ollama pull`); lmstudio stays active meanwhile.
+    ollama.setModel('qwen3-coder:30b', 40_960);
+    await run.switchTo('ollama', 'qwen3-coder:30b');
+    const view = run.getSnapshot().backends.find((b) => b.id === 'ollama');
+    expect(view).toMatchObject({ active: true, model: 'qwen3-coder:30b', contextWindow: 40_960 });
+    await drain(await ask());
+    expect((ollama.chatRequests.at(-1)!.body as { model: string }).model).toBe('qwen3-coder:30b');
+    await run.switchTo('lmstudio');
+  });
+
   it('refuses an unknown backend with the ones it knows', async () => {
     await expect(run.switchTo('vllm')).rejects.toThrow(/unknown backend "vllm": known here are .*lmstudio.*ollama/);
   });
