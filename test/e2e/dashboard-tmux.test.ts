@@ -127,6 +127,24 @@ describe('anyclaude up in a real terminal: Claude Code hosted, the dashboard one
     await term.waitFor('Claude Code again', (s) => s.includes(OLLAMA_REPLY) && !s.includes('back to Claude Code'));
   }, 60_000);
 
+  it('`anyclaude dashboard` in another terminal shows the same run and switches it', async () => {
+    const env = `HOME=${join(work, 'home')} ANYCLAUDE_HOME=${join(work, 'anyclaude')} TERM=xterm-256color`;
+    const other = await startTmux({ command: `env ${env} ${process.execPath} ${BIN} dashboard; echo "DASHBOARD-EXITED:$?"; sleep 30`, cwd: work, columns: 100, rows: 30 });
+    try {
+      const shown = await other.waitFor('the attached dashboard', (s) => s.includes('Backends') && /›?\s*2 ● ollama/.test(s));
+      expect(shown).toMatch(/ollama · qwen3:4b/);
+      await other.keys('1');
+      await other.waitFor('the switch back to lmstudio', (s) => /1 ● lmstudio/.test(s), 20_000);
+      expect((await state()).active).toBe('lmstudio');
+      await other.keys('q');
+      await other.waitFor('the dashboard to quit', (s) => s.includes('DASHBOARD-EXITED:0'));
+    } finally {
+      await other.kill();
+    }
+    // Claude Code saw nothing of it: its screen is as it was.
+    expect(await term.screen()).toContain(OLLAMA_REPLY);
+  }, 60_000);
+
   it('/exit ends Claude Code and anyclaude with code 0, and leaves no process behind', async () => {
     await term.keys('/exit', { literal: true });
     await term.keys('Enter');
