@@ -8,6 +8,7 @@
  */
 import { spawn, type IPty } from '@lydell/node-pty';
 import { parseHotkey, type Hotkey } from './hotkey.js';
+import { CURSOR_POSITION_QUERY, CursorReplyFilter } from './cursor-query.js';
 import { InputScanner } from './input-scanner.js';
 import { unfinishedTail } from './output-tail.js';
 import { OverlayStreams, type TerminalSize } from './overlay-streams.js';
@@ -16,6 +17,7 @@ import { NEUTRAL_MODES, NO_KITTY_FLAGS, exitResetSequence, kittyTransition, type
 
 export type HostStdin = NodeJS.ReadableStream & { setRawMode?(mode: boolean): unknown; isTTY?: boolean };
 export type HostStdout = NodeJS.WritableStream & {
+  isTTY?: boolean;
   columns?: number;
   rows?: number;
   on(event: 'resize', listener: () => void): unknown;
@@ -68,8 +70,7 @@ const ALT_SCREEN_OFF = '\x1b[?1049l';
 const SYNC_BEGIN = '\x1b[?2026h';
 const SYNC_END = '\x1b[?2026l';
 const CLEAR_SCREEN = '\x1b[H\x1b[2J';
-// Erase from home rather than ED 2, which some terminals turn into a scrollback push.
-const CLEAR_FROM_HOME = '\x1b[H\x1b[J';
+const CLEAR_SCROLLBACK = '\x1b[3J';
 
 /** The child's screen as the real terminal last showed it, kept while the overlay covers it. */
 interface SetAside {
@@ -96,6 +97,8 @@ export class TerminalHost {
   private readonly pty: IPty;
   private readonly mirror: ScreenMirror;
   private readonly scanner: InputScanner;
+  /** Set until the terminal has said where its cursor is (see cursor-query.ts). */
+  private cursorReply: CursorReplyFilter | undefined;
   private readonly onHotkey: (() => void) | undefined;
   private resolveExited!: (exit: ChildExit) => void;
   private currentMode: TerminalHostMode = 'child';
@@ -144,7 +147,9 @@ export class TerminalHost {
       });
     }
 
-    this.mirror = new ScreenMirror({ cols: this.size.columns, rows: this.size.rows, scrollback: MIRROR_SCROLLBACK });
+    // Ask before the child can print: the answer is where its output starts on the real screen.
+    const askCursor = this.stdin.isTTY === true && this.stdout.isTTY === true;
+    this.mirror = new ScreenMirror({ cols: this.size.columns, rows: this.size.rows, scrollback: MIRROR_SCROLLBACK, deferStart: askCursor });
     this.scanner = new InputScanner({
       hotkey: this.hotkey,
       onData: (bytes) => this.routeKeys(bytes),
@@ -157,6 +162,16 @@ export class TerminalHost {
     if (this.stdin.isTTY === true && typeof this.stdin.setRawMode === 'function') {
       this.stdin.setRawMode(true);
       this.rawModeSet = true;
+    }
+    if (askCursor) {
+      this.cursorReply = new CursorReplyFilter({
+        onData: (bytes) => this.scanner.push(bytes),
+        onReply: (position) => {
+          this.cursorReply = undefined;
+          this.mirror.startAt(position);
+        },
+      });
+      this.stdout.write(CURSOR_POSITION_QUERY);
     }
     this.stdin.on('data', this.onInput);
     this.stdout.on('resize', this.onResize);
@@ -244,6 +259,8 @@ export class TerminalHost {
     if (this.disposed) return;
     this.disposed = true;
     this.generation++;
+    this.cursorReply?.dispose();
+    this.cursorReply = undefined;
     this.scanner.dispose();
     this.stdin.removeListener('data', this.onInput);
     this.stdout.removeListener('resize', this.onResize);
@@ -279,7 +296,9 @@ export class TerminalHost {
   };
 
   private readonly onInput = (chunk: Buffer | string): void => {
-    this.scanner.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    if (this.cursorReply !== undefined) this.cursorReply.push(bytes);
+    else this.scanner.push(bytes);
   };
 
   private readonly onResize = (): void => {
@@ -334,8 +353,11 @@ export class TerminalHost {
     const modes = this.mirror.modes;
     let out = SYNC_BEGIN + ALT_SCREEN_OFF;
     out += kittyTransition(aside.kittyMain, modes.kittyKeyboard('main'));
-    out += NEUTRAL_MODES + CLEAR_FROM_HOME;
-    out += this.mirror.screenSnapshot(aside.mark.scrolledLines());
+    out += NEUTRAL_MODES;
+    const { scrolledLines, scrollbackCleared } = aside.mark.since();
+    // The child cleared its scrollback while hidden (Ink does, redrawing a tall frame): so must we.
+    if (scrollbackCleared) out += CLEAR_SCROLLBACK;
+    out += this.mirror.screenSnapshot(scrolledLines);
     // The snapshot re-entered the alternate screen if the child is on it: a fresh one, no flags.
     if (this.mirror.altScreen) out += kittyTransition(NO_KITTY_FLAGS, modes.kittyKeyboard('alt'));
     out += modes.restoreSequence() + this.mirror.cursorSequence() + SYNC_END;

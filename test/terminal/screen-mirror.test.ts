@@ -31,12 +31,15 @@ async function mirrored(output: string, cols = 40, rows = 8): Promise<{ mirror: 
 
 /** What the host writes on return, minus the parts that are about the overlay's screen. */
 function repaint(mirror: ScreenMirror, scrolledLines = 0): string {
-  return NEUTRAL_MODES + '\x1b[H\x1b[J' + mirror.screenSnapshot(scrolledLines) + mirror.modes.restoreSequence() + mirror.cursorSequence();
+  return NEUTRAL_MODES + mirror.screenSnapshot(scrolledLines) + mirror.modes.restoreSequence() + mirror.cursorSequence();
 }
 
 describe('ScreenMirror', () => {
-  it('repaints the main screen: text, colours, wide characters and the cursor', async () => {
-    const output = 'plain\r\n\x1b[31mred\x1b[0m and \x1b[1;44mbold on blue\x1b[0m\r\n漢字 wide\r\n\x1b[6;12Hthere\x1b[3;7H';
+  it('repaints the main screen: text, colours, wide characters, the cursor and the pen', async () => {
+    const output =
+      'plain\r\n\x1b[31mred\x1b[0m and \x1b[1;44mbold on blue\x1b[0m\r\n漢字 wide\r\n\x1b[6;12Hthere' +
+      '\r\n\x1b[38;2;1;2;3mrgb\x1b[38;5;200m256\x1b[93mbright\x1b[7m  \x1b[0m\x1b[45m\x1b[K\x1b[0m' +
+      '\x1b[3;7H\x1b[3;32m';
     const { mirror } = await mirrored(output);
     const fresh = realTerminal();
     await write(fresh, '\x1b[2J' + repaint(mirror));
@@ -53,6 +56,17 @@ describe('ScreenMirror', () => {
     const blue = fresh.buffer.active.getLine(1)?.getCell(8);
     expect(blue?.isBold()).toBeTruthy();
     expect(blue?.getBgColor()).toBe(4);
+    const row = fresh.buffer.active.getLine(6);
+    expect(row?.getCell(0)?.isFgRGB()).toBe(true);
+    expect(row?.getCell(0)?.getFgColor()).toBe(0x010203);
+    expect(row?.getCell(3)?.getFgColor()).toBe(200);
+    expect(row?.getCell(6)?.getFgColor()).toBe(11);
+    expect(row?.getCell(12)?.isInverse()).toBeTruthy(); // inverse spaces show
+    expect(row?.getCell(30)?.getBgColor()).toBe(5); // so does a background erased to the end
+    // What the child prints next comes out in its colours: italic green.
+    await write(fresh, 'X');
+    const x = fresh.buffer.active.getLine(2)?.getCell(6);
+    expect([x?.getChars(), Boolean(x?.isItalic()), x?.getFgColor()]).toEqual(['X', true, 2]);
   });
 
   it('counts the lines that scrolled past a mark, and the repaint puts them into the scrollback', async () => {
@@ -62,10 +76,10 @@ describe('ScreenMirror', () => {
     const during = Array.from({ length: 10 }, (_, i) => `during ${i}\r\n`).join('');
     mirror.write(during);
     await mirror.whenIdle();
-    expect(mark.scrolledLines()).toBe(10);
+    expect(mark.since().scrolledLines).toBe(10);
 
     // The real terminal still shows the screen as of the mark.
-    await write(real, repaint(mirror, mark.scrolledLines()));
+    await write(real, repaint(mirror, mark.since().scrolledLines));
     const buffer = real.buffer.normal;
     const all = Array.from({ length: buffer.length }, (_, y) => buffer.getLine(y)?.translateToString(true) ?? '');
     const expected = [...Array.from({ length: 12 }, (_, i) => `before ${i}`), ...Array.from({ length: 10 }, (_, i) => `during ${i}`), ''];
@@ -79,7 +93,7 @@ describe('ScreenMirror', () => {
     const mark = mirror.markViewportTop();
     mirror.write('6\r\n7\r\n');
     await mirror.whenIdle();
-    expect(mark.scrolledLines()).toBe(2);
+    expect(mark.since().scrolledLines).toBe(2);
   });
 
   it('counts the whole scrollback once the marked line was trimmed away', async () => {
@@ -87,7 +101,7 @@ describe('ScreenMirror', () => {
     const mark = mirror.markViewportTop();
     mirror.write(Array.from({ length: 30 }, (_, i) => `${i}\r\n`).join(''));
     await mirror.whenIdle();
-    expect(mark.scrolledLines()).toBe(10);
+    expect(mark.since().scrolledLines).toBe(10);
   });
 
   it('repaints the alternate screen over the main one, each with its own content and cursor', async () => {
@@ -104,6 +118,33 @@ describe('ScreenMirror', () => {
     await write(fresh, '\x1b[?1049l');
     expect(lines(fresh)[0]).toBe('main line');
     expect(fresh.buffer.active.cursorY).toBe(1);
+  });
+
+  it('starts where the real cursor was, and leaves the lines above it to the real terminal', async () => {
+    const before = 'shell prompt\r\nanyclaude: starting\r\n';
+    const mirror = new ScreenMirror({ cols: 40, rows: 8, deferStart: true });
+    mirror.write('child line 1\r\n'); // before the start: held
+    mirror.startAt({ row: 3, col: 1 });
+    mirror.write('child line 2\r\n');
+    await mirror.whenIdle();
+    expect(mirror.viewportText().slice(0, 4)).toEqual(['', '', 'child line 1', 'child line 2']);
+
+    const real = realTerminal();
+    await write(real, before + 'child line 1\r\nchild line 2\r\n' + '\x1b[?1049h\x1b[HOVERLAY\x1b[?1049l');
+    await write(real, repaint(mirror));
+    expect(lines(real).slice(0, 5)).toEqual(['shell prompt', 'anyclaude: starting', 'child line 1', 'child line 2', '']);
+    expect(real.buffer.active.cursorY).toBe(4);
+  });
+
+  it('forgets the lines above the start once the child erases them', async () => {
+    const mirror = new ScreenMirror({ cols: 40, rows: 8, deferStart: true });
+    mirror.startAt({ row: 3, col: 1 });
+    mirror.write('child\x1b[2J\x1b[Hredrawn');
+    await mirror.whenIdle();
+    const real = realTerminal();
+    await write(real, 'old 1\r\nold 2\r\nchild');
+    await write(real, repaint(mirror));
+    expect(lines(real).slice(0, 3)).toEqual(['redrawn', '', '']);
   });
 
   it('applies a resize after the output before it, as the real terminal did', async () => {

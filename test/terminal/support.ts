@@ -36,8 +36,19 @@ export class FakeStdout extends Writable {
     this.rows = rows;
   }
 
+  /** Answer cursor position queries (DSR 6) on `stdin`, as a terminal does. */
+  answerCursorQueries(stdin: FakeStdin, position: { row: number; col: number }): void {
+    this.cursorAnswer = { stdin, position };
+  }
+
+  private cursorAnswer: { stdin: FakeStdin; position: { row: number; col: number } } | undefined;
+
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: () => void): void {
     this.chunks.push(chunk);
+    const answer = this.cursorAnswer;
+    if (answer !== undefined && chunk.includes('\x1b[6n')) {
+      setImmediate(() => answer.stdin.type(`\x1b[${answer.position.row};${answer.position.col}R`));
+    }
     for (const listener of this.chunkListeners) listener(chunk);
     callback();
   }

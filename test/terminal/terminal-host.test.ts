@@ -23,12 +23,20 @@ interface Harness {
   overlay: () => Overlay | undefined;
 }
 
-function start(child: string, options: Partial<TerminalHostOptions> & { overlayOnHotkey?: boolean } = {}): Harness {
+interface StartOptions extends Partial<TerminalHostOptions> {
+  overlayOnHotkey?: boolean;
+  /** What the fake terminal shows before the host starts, and where its cursor is then (undefined: it never says). */
+  screen?: { before: string; cursor: { row: number; col: number } | undefined };
+}
+
+function start(child: string, options: StartOptions = {}): Harness {
   const stdin = new FakeStdin();
   const stdout = new FakeStdout(80, 24);
   const hotkeys = { count: 0 };
   let overlay: Overlay | undefined;
-  const { overlayOnHotkey, ...rest } = options;
+  const { overlayOnHotkey, screen = { before: '', cursor: { row: 1, col: 1 } }, ...rest } = options;
+  if (screen.before !== '') stdout.write(screen.before);
+  if (screen.cursor !== undefined) stdout.answerCursorQueries(stdin, screen.cursor);
   const host: TerminalHost = TerminalHost.start({
     file: process.execPath,
     args: ['-e', child],
@@ -84,6 +92,14 @@ describe('TerminalHost passthrough', () => {
     await waitFor(() => echoedHex(stdout.text()) === '1b', 'the ESC to reach the child', 2000);
     // Held 12 ms (the scanner tests pin that down), plus a pty round trip: generous for a loaded machine.
     expect(Date.now() - sent).toBeLessThan(500);
+  });
+
+  it('asks the terminal where its cursor is, and works on when it never answers', async () => {
+    const { stdin, stdout } = start(CHILD.echo, { screen: { before: '', cursor: undefined } });
+    expect(stdout.text()).toContain('\x1b[6n');
+    await ready(stdout);
+    stdin.type('k');
+    await waitFor(() => echoedHex(stdout.text()) === hex('k'), 'the key after the wait for an answer');
   });
 
   it('writes the child output to the terminal byte for byte, invalid UTF-8 and split characters included', async () => {
@@ -263,6 +279,22 @@ describe('TerminalHost overlay', () => {
     const all = [...screen.scrollback(), ...screen.lines()].filter((line) => line !== '');
     expect(all).toEqual(['READY', ...Array.from({ length: 40 }, (_, i) => `line ${i + 1}`)]);
     expect(screen.cursor.y).toBe(23);
+  });
+
+  it('keeps what was on the terminal above the child when it started', async () => {
+    const h = start(CHILD.echo, { screen: { before: '$ anyclaude up\r\nproxy ready\r\n', cursor: { row: 3, col: 1 } } });
+    await ready(h.stdout);
+    const screen = new VirtualTerminal(h.stdout);
+    await sleep(50);
+    h.host.showOverlay();
+    h.host.kill('SIGUSR2');
+    await sleep(150);
+    const beforeReturn = h.stdout.chunks.length;
+    h.host.showChild();
+    await waitFor(() => h.stdout.text(beforeReturn).includes('DURING-OVERLAY'), 'the repaint');
+    await screen.settled();
+    expect(screen.lines().slice(0, 5)).toEqual(['$ anyclaude up', 'proxy ready', 'READY', 'DURING-OVERLAY', '']);
+    expect(screen.cursor).toEqual({ x: 0, y: 4 });
   });
 
   it('gives each showing its own overlay, and the same one while it is shown', async () => {
