@@ -3,8 +3,9 @@
  * its screen aside for an overlay (the dashboard) and bring it back exactly as the child left it.
  *
  * While the child is shown, its output goes to the terminal untouched and every key but the
- * hotkey goes to it untouched. Its output also feeds a headless mirror; while the overlay is
- * shown, output goes only there (the child never blocks), and the way back repaints from it.
+ * hotkey goes to it untouched. Its output also feeds a headless mirror, which starts where the
+ * real cursor was (asked of the terminal at start); while the overlay is shown, output goes only
+ * there (the child never blocks), and the way back repaints from it.
  */
 import { spawn, type IPty } from '@lydell/node-pty';
 import { parseHotkey, type Hotkey } from './hotkey.js';
@@ -72,10 +73,12 @@ const SYNC_END = '\x1b[?2026l';
 const CLEAR_SCREEN = '\x1b[H\x1b[2J';
 const CLEAR_SCROLLBACK = '\x1b[3J';
 
-/** The child's screen as the real terminal last showed it, kept while the overlay covers it. */
+/**
+ * What is known of the child's screen as the real terminal last showed it, while the overlay
+ * covers it. (Whichever alternate screen the overlay drew on, the child's own or a fresh one,
+ * the way back starts by leaving it.)
+ */
 interface SetAside {
-  /** The child was on its alternate screen, so the overlay drew on that instead of entering one. */
-  childOnAltScreen: boolean;
   /** Kitty flags of the real main screen, which the overlay leaves alone. */
   kittyMain: KittyKeyboardState;
   /** To replay into the real scrollback what scrolled off while the overlay was up. */
@@ -206,7 +209,6 @@ export class TerminalHost {
       // The mirror may be a chunk behind the terminal here; the repaint on return makes up for it.
       const childOnAltScreen = this.mirror.altScreen;
       this.aside = {
-        childOnAltScreen,
         kittyMain: modes.kittyKeyboard('main'),
         mark: this.mirror.markViewportTop(),
         resized: false,
