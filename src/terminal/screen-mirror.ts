@@ -6,6 +6,7 @@
  */
 import xterm from '@xterm/headless';
 import serializeAddon from '@xterm/addon-serialize';
+import unicode11Addon from '@xterm/addon-unicode11';
 import type { CursorPosition } from './cursor-query.js';
 import { serializeRow } from './row-serializer.js';
 import { ModeTracker } from './terminal-modes.js';
@@ -64,6 +65,11 @@ export class ScreenMirror {
     });
     this.serializer = new SerializeAddon();
     this.terminal.loadAddon(this.serializer);
+    // Widths as terminals and Claude Code count them (Unicode 11: ⚡, most emoji are two columns).
+    // With xterm's default (Unicode 6) such a character is one column here and two on screen, and
+    // every later cell of its row would be restored one column off.
+    this.terminal.loadAddon(new unicode11Addon.Unicode11Addon());
+    this.terminal.unicode.activeVersion = '11';
     this.modes = new ModeTracker(this.terminal);
     this.terminal.parser.registerCsiHandler({ final: 'J' }, (params) => this.erasedInDisplay(params));
     this.terminal.parser.registerEscHandler({ final: 'c' }, () => {

@@ -104,9 +104,13 @@ describe('anyclaude up in a real terminal: Claude Code hosted, the dashboard one
   }, 60_000);
 
   it('the hotkey again restores Claude Code’s screen as it was; the next prompt goes to the new backend', async () => {
+    // Claude Code redraws its status line (every 2 s) while the dashboard is shown: only the mirror sees it.
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
     await term.keys('C-]');
     const back = await term.waitFor('Claude Code again', (s) => s.includes(LM_REPLY) && s.includes('hello there') && !s.includes('back to Claude Code'));
     expect(back).toContain('Claude Code v');
+    // Restored cell for cell, wide characters included (⚡ is two columns in the terminal and the mirror).
+    expect(back).toMatch(/^ {2}⚡ ollama · qwen3:4b · ctx \d+%/m);
     const before = ollama.chatRequests.length;
     await term.keys('second prompt', { literal: true });
     await term.keys('Enter');
