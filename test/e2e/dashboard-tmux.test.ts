@@ -83,6 +83,17 @@ describe('anyclaude up in a real terminal: Claude Code hosted, the dashboard one
     const replied = await term.waitFor('the reply and the status line', (s) => s.includes(LM_REPLY) && /lmstudio · qwen3-4b · \d+ tok\/s/.test(s), 60_000);
     await capture('claude-code', replied);
     expect(lmstudio.chatRequests.length).toBeGreaterThan(0);
+
+    // `anyclaude status` from another shell finds this instance through its run file.
+    const { execa } = await import('execa');
+    const env = { HOME: join(work, 'home'), ANYCLAUDE_HOME: join(work, 'anyclaude') };
+    const human = await execa(process.execPath, [BIN, 'status'], { env, reject: false });
+    expect(human.exitCode).toBe(0);
+    expect(String(human.stdout)).toMatch(/lmstudio/);
+    expect(String(human.stdout)).toContain('qwen/qwen3-4b');
+    const json = JSON.parse(String((await execa(process.execPath, [BIN, 'status', '--json'], { env })).stdout)) as RunState;
+    expect(json.sessions.length).toBeGreaterThan(0);
+    expect(json.claude).toMatchObject({ state: 'running', hosted: true });
   }, 120_000);
 
   it('the hotkey shows the dashboard with live numbers; a number key switches to the second backend', async () => {
