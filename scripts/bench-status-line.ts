@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { emptyRunState } from '../src/run/run-state.js';
+import { requestMetrics } from '../test/support/run-state-fixtures.js';
 
 const BIN = fileURLToPath(new URL('../bin/anyclaude.js', import.meta.url));
 const RUNS = Number(process.argv[2] ?? 30);
@@ -23,31 +24,7 @@ const KEY = 'anyclaude-bench-key';
 const EXPECTED = '⚡ lmstudio · qwen3-coder-30b · 38 tok/s · cache 98% · ctx 31%';
 
 const now = Date.now();
-const last = {
-  id: 'msg_01',
-  sessionId: 'bench-session',
-  upstream: 'lmstudio',
-  model: 'qwen/qwen3-coder-30b',
-  stream: true,
-  startedAt: now,
-  status: 200,
-  error: undefined,
-  stopReason: 'end_turn' as const,
-  ttftMs: 640,
-  prefillMs: 410,
-  prefillTokensPerSec: 975,
-  decodeTokensPerSec: 38.4,
-  totalMs: 9_600,
-  promptTokens: 20_000,
-  cachedTokens: 19_600,
-  outputTokens: 316,
-  estimatedPromptTokens: 19_850,
-  contextWindow: 65_536,
-  contextFillPct: 31,
-  prefixStability: 1,
-  prefixPreserved: 1,
-  clientAborted: false,
-};
+const last = requestMetrics({ sessionId: 'bench-session', startedAt: now, prefillTokensPerSec: 975, decodeTokensPerSec: 38.4, contextFillPct: 31, prefixStability: 1 });
 // A full-size state: 50 recent requests and 200 log lines, as a long session has.
 const state = emptyRunState({
   revision: 900,

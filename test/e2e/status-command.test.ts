@@ -16,36 +16,12 @@ import { connectRemoteStore, REMOTE_LOG_SOURCE, type RemoteStore } from '../../s
 import { writeRunFile } from '../../src/run/run-file.js';
 import { emptyRunState, type RunState } from '../../src/run/run-state.js';
 import { BIN } from '../support/cli.js';
+import { requestMetrics } from '../support/run-state-fixtures.js';
 
 const KEY = 'anyclaude-test-key-0123456789';
 
 function lastRequest(overrides: Partial<RequestMetrics> = {}): RequestMetrics {
-  return {
-    id: 'msg_01',
-    sessionId: 'session-a',
-    upstream: 'lmstudio',
-    model: 'qwen/qwen3-coder-30b',
-    stream: true,
-    startedAt: Date.now() - 5_000,
-    status: 200,
-    error: undefined,
-    stopReason: 'end_turn',
-    ttftMs: 640,
-    prefillMs: 410,
-    prefillTokensPerSec: 975.6,
-    decodeTokensPerSec: 35.2,
-    totalMs: 9_600,
-    promptTokens: 20_000,
-    cachedTokens: 19_600,
-    outputTokens: 316,
-    estimatedPromptTokens: 19_850,
-    contextWindow: 65_536,
-    contextFillPct: 31,
-    prefixStability: 0.998,
-    prefixPreserved: 1,
-    clientAborted: false,
-    ...overrides,
-  };
+  return requestMetrics({ startedAt: Date.now() - 5_000, contextFillPct: 31, ...overrides });
 }
 
 /** What a running `up` with LM Studio and one Claude Code session answers. */

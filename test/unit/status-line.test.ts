@@ -6,63 +6,14 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { statusLineArgs, userStatusLine } from '../../src/claude/status-line-settings.js';
 import type { RequestMetrics } from '../../src/proxy/metrics.js';
-import { emptyRunState, type BackendView, type RunState, type SessionView } from '../../src/run/run-state.js';
+import { emptyRunState, type RunState, type SessionView } from '../../src/run/run-state.js';
 import { COMPACT_ADVICE, formatStatusLine, formatStatusLineError, looksLikeRunState, visibleWidth } from '../../src/run/status-line.js';
+import { backendView, requestMetrics } from '../support/run-state-fixtures.js';
 
 const ESC = '\x1b';
-const WINDOW = 65_536;
 
-function backend(overrides: Partial<BackendView> = {}): BackendView {
-  return {
-    id: 'lmstudio',
-    kind: 'lmstudio',
-    phase: 'ready',
-    active: true,
-    model: 'qwen/qwen3-coder-30b',
-    models: ['qwen/qwen3-coder-30b', 'openai/gpt-oss-20b'],
-    contextWindow: WINDOW,
-    protocol: 'openai',
-    url: 'http://localhost:1234/v1',
-    managed: false,
-    detail: 'found running on port 1234',
-    restarts: 0,
-    pid: undefined,
-    ...overrides,
-  };
-}
-
-/** A finished streaming turn as the proxy records it: 20,000-token prompt, mostly cached. */
-function request(overrides: Partial<RequestMetrics> = {}): RequestMetrics {
-  const promptTokens = overrides.promptTokens ?? 20_000;
-  const outputTokens = overrides.outputTokens ?? 316;
-  const contextWindow = 'contextWindow' in overrides ? overrides.contextWindow : WINDOW;
-  return {
-    id: 'msg_01',
-    sessionId: 'session-a',
-    upstream: 'lmstudio',
-    model: 'qwen/qwen3-coder-30b',
-    stream: true,
-    startedAt: 1_760_000_000_000,
-    status: 200,
-    error: undefined,
-    stopReason: 'end_turn',
-    ttftMs: 640,
-    prefillMs: 410,
-    prefillTokensPerSec: 975.6,
-    decodeTokensPerSec: 35.2,
-    totalMs: 9_600,
-    promptTokens,
-    cachedTokens: 19_600,
-    outputTokens,
-    estimatedPromptTokens: 19_850,
-    contextWindow,
-    contextFillPct: contextWindow === undefined ? undefined : Math.min(100, ((promptTokens + outputTokens) / contextWindow) * 100),
-    prefixStability: 0.998,
-    prefixPreserved: 1,
-    clientAborted: false,
-    ...overrides,
-  };
-}
+const backend = backendView;
+const request = requestMetrics;
 
 function session(last: RequestMetrics, requests = 7): SessionView {
   return { sessionId: last.sessionId ?? 'none', last, requests };
