@@ -101,7 +101,7 @@ describe('anyclaude from its npm tarball, on a machine without Claude Code', () 
   });
 
   it('the installed package finds the Claude Code nested under it', async () => {
-    const version = join(prefix, 'lib', 'node_modules', 'anyclaude', 'dist', 'cli', 'version.js');
+    const version = join(prefix, 'lib', 'node_modules', 'anyclaude', 'dist', 'src', 'cli', 'version.js');
     const result = await execa('node', ['--input-type=module', '-e', `console.log((await import(${JSON.stringify(version)})).describeVersions())`], {
       env: { PATH: userPath, HOME: work },
       extendEnv: false,

@@ -100,7 +100,7 @@ describe('anyclaude up on SIGTERM and SIGHUP', () => {
       await new Promise((r) => setTimeout(r, 200));
     }
     await new Promise((r) => setTimeout(r, 2_000));
-    const claudes = async (): Promise<number> => (await psList()).filter((p) => (p.cmd ?? '').includes('Write a long story') && !(p.cmd ?? '').includes('anyclaude.js')).length;
+    const claudes = async (): Promise<number> => (await psList()).filter((p) => (p.cmd ?? '').includes('Write a long story') && !(p.cmd ?? '').includes('anyclaude.js up')).length;
     expect(await claudes()).toBeGreaterThan(0);
     child.kill(signal);
     const result = await child;
