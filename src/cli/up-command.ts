@@ -8,6 +8,7 @@ import { mkdir } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { claudeArgs, claudeCodeVersion, claudeConfigDir, claudeEnv, exportLines, findClaudeBinary } from '../claude/claude-code.js';
+import { AnyclaudeError } from '../core/errors.js';
 import { CoreEvents } from '../core/events.js';
 import { hostClaude, runClaudeInTerminal } from '../run/claude-session.js';
 import type { DashboardLoader } from '../run/front-end.js';
@@ -41,8 +42,7 @@ export function anyclaudeHome(env: NodeJS.ProcessEnv = process.env): string {
 export async function runUp(flags: UpOptions, frontEnds: FrontEnds = {}): Promise<number> {
   const home = anyclaudeHome();
   const settings = resolveUpSettings(flags, { env: process.env, config: await readConfig(home), configFile: join(home, 'config.json') });
-  // A bad hotkey is a typo to fix before any model loads.
-  const hotkey = parseHotkey(settings.hotkey);
+  const hotkey = hotkeyOf(settings);
   await mkdir(join(home, 'logs'), { recursive: true, mode: 0o700 });
   await mkdir(join(home, 'run'), { recursive: true, mode: 0o700 });
   const events = new CoreEvents();
@@ -99,6 +99,18 @@ export async function runUp(flags: UpOptions, frontEnds: FrontEnds = {}): Promis
   ui.dispose();
   await runCleanups();
   return code;
+}
+
+/** A bad hotkey is a typo to fix before any model loads, in the place the user wrote it. */
+function hotkeyOf(settings: UpSettings): ReturnType<typeof parseHotkey> {
+  try {
+    return parseHotkey(settings.hotkey);
+  } catch (error) {
+    const where = settings.sources.get('hotkey') ?? 'the default';
+    throw new AnyclaudeError('HOTKEY_INVALID', `${where}: ${error instanceof Error ? error.message : String(error)}`, {
+      fix: 'pass --hotkey ctrl-] (or set ANYCLAUDE_HOTKEY, or "hotkey" in ~/.anyclaude/config.json) with one of the keys above',
+    });
+  }
 }
 
 /** Claude Code re-runs the status line this often (s), so a switch or warm-up shows between turns too. */

@@ -196,3 +196,21 @@ describe('anyclaude up without a terminal (pipes, CI)', () => {
     }
   }, 120_000);
 });
+
+describe('the hotkey setting', () => {
+  it('an unusable hotkey fails at once, naming where it was set and the keys that work', async () => {
+    const { execa } = await import('execa');
+    const work = await mkdtemp(join(tmpdir(), 'anyclaude-hotkey-'));
+    try {
+      const env = { HOME: work, ANYCLAUDE_HOME: join(work, 'anyclaude'), PATH: process.env.PATH ?? '' };
+      const flag = await execa(process.execPath, [BIN, 'up', '--hotkey', 'ctrl-1'], { env, extendEnv: false, reject: false, stdin: 'ignore' });
+      expect(flag.exitCode).toBe(1);
+      expect(String(flag.stderr)).toMatch(/^anyclaude: flag --hotkey: Unsupported hotkey "ctrl-1".*ctrl-\]/);
+      expect(String(flag.stderr)).toContain('fix: pass --hotkey ctrl-]');
+      const variable = await execa(process.execPath, [BIN, 'up'], { env: { ...env, ANYCLAUDE_HOTKEY: 'alt-x' }, extendEnv: false, reject: false, stdin: 'ignore' });
+      expect(String(variable.stderr)).toMatch(/^anyclaude: env ANYCLAUDE_HOTKEY: Unsupported hotkey "alt-x"/);
+    } finally {
+      await rm(work, { recursive: true, force: true });
+    }
+  });
+});
