@@ -21,7 +21,19 @@ if (args.length === 2 && args[0] === 'status' && args[1] === '--line') {
     process.stderr.write('anyclaude: not built yet\n  fix: run `npm run build` in the anyclaude folder\n');
     process.exit(1);
   }
-  // React and Ink load only when a dashboard is shown.
-  const dashboard = async () => (await import('../dist/ui/front-end.js')).dashboardFrontEnd;
+  // React and Ink load only when a dashboard is shown, as their production builds (the development
+  // ones cost several times the CPU and memory per render). NODE_ENV is set only while they load:
+  // Claude Code and every command it runs inherit anyclaude's environment, and NODE_ENV=production
+  // there would change what `npm install` does in the user's project.
+  const dashboard = async () => {
+    const before = process.env.NODE_ENV;
+    process.env.NODE_ENV = 'production';
+    try {
+      return (await import('../dist/ui/front-end.js')).dashboardFrontEnd;
+    } finally {
+      if (before === undefined) delete process.env.NODE_ENV;
+      else process.env.NODE_ENV = before;
+    }
+  };
   await (await import(main.href)).main(process.argv, { dashboard });
 }
