@@ -29,7 +29,7 @@ const PROMPTS = Number(process.env.BENCH_PROMPTS ?? 3);
 const PACE_MS = Number(process.env.BENCH_PACE_MS ?? 12);
 const REPLY = 'The quick brown fox jumps over the lazy dog, and keeps running. '.repeat(Number(process.env.BENCH_REPLY_REPEAT ?? 64));
 
-type Mode = 'no-tui' | 'hosted' | 'hosted, dashboard shown';
+type Mode = 'no-tui' | 'hosted' | 'hosted+dashboard';
 
 interface Sample {
   decodeTokPerSec: number;
@@ -71,7 +71,7 @@ async function measure(mode: Mode, upstream: ScriptedUpstream): Promise<{ sample
       const started = Date.now();
       await term.keys(`prompt ${i}`, { literal: true });
       await term.keys('Enter');
-      if (mode === 'hosted, dashboard shown') {
+      if (mode === 'hosted+dashboard') {
         await new Promise((resolve) => setTimeout(resolve, 300));
         await term.keys('C-]');
       }
@@ -83,7 +83,7 @@ async function measure(mode: Mode, upstream: ScriptedUpstream): Promise<{ sample
       }
       const cpuPct = ((cpuTicks(instance.pid) - ticks) / 100 / ((Date.now() - started) / 1000)) * 100;
       for (const r of done.requests.slice(before)) if (r.decodeTokensPerSec !== undefined) samples.push({ decodeTokPerSec: r.decodeTokensPerSec, cpuPct });
-      if (mode === 'hosted, dashboard shown') await term.keys('C-]');
+      if (mode === 'hosted+dashboard') await term.keys('C-]');
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
     const rss = rssMb(instance.pid);
@@ -105,7 +105,7 @@ await execa('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT });
 const upstream = await startScriptedUpstream({ flavor: 'lmstudio', contextLength: 32_768, delayMsPerChunk: PACE_MS });
 upstream.setDefault({ kind: 'text', text: REPLY, promptTokens: 21_000, chunkSize: 4 });
 const results = new Map<Mode, { samples: Sample[]; rss: number }>();
-const modes = (process.env.BENCH_MODES?.split(',') ?? ['no-tui', 'hosted', 'hosted, dashboard shown']) as Mode[];
+const modes = (process.env.BENCH_MODES?.split(',') ?? ['no-tui', 'hosted', 'hosted+dashboard']) as Mode[];
 for (const mode of modes) {
   process.stderr.write(`measuring ${mode}…\n`);
   results.set(mode, await measure(mode, upstream));
@@ -113,7 +113,7 @@ for (const mode of modes) {
 await upstream.close();
 
 const plain = results.get('no-tui');
-const hosted = results.get('hosted, dashboard shown');
+const hosted = results.get('hosted+dashboard');
 const rate = (r: { samples: Sample[] }) => median(r.samples.map((s) => s.decodeTokPerSec));
 const cpu = (r: { samples: Sample[] }) => median(r.samples.map((s) => s.cpuPct));
 console.log(`\nanyclaude up with the real Claude Code in tmux, ${PROMPTS} prompts per mode, each reply ~${Math.round(REPLY.length / 4)} tokens, one every ${PACE_MS} ms`);
