@@ -18,7 +18,7 @@ import { initialModelCursor, ModelPicker, modelPickerDemand } from './panels/mod
 import { ProgressPanel, progressDemand } from './panels/progress-panel.js';
 import { RequestsPanel, requestsDemand } from './panels/requests-panel.js';
 import { ThroughputPanel, throughputDemand } from './panels/throughput-panel.js';
-import { useNow } from './use-now.js';
+import { useForgetReactTimings } from './react-timings.js';
 import { useRunState } from './use-run-state.js';
 
 export interface DashboardProps {
@@ -45,8 +45,10 @@ function reason(error: unknown): string {
 }
 
 export function Dashboard({ store, columns, rows, onLeave, inputActive = true }: DashboardProps): ReactNode {
-  const state = useRunState(store);
-  const now = useNow();
+  // A streaming reply's output count is drawn with the clock, up to four times a second, not at
+  // each of the store's ten notifications: every redraw is the whole screen (ui/use-run-state.ts).
+  const state = useRunState(store, true);
+  useForgetReactTimings();
   const [selectedId, setSelectedId] = useState<string | undefined>(undefined);
   const [picker, setPicker] = useState<Picker | undefined>(undefined);
   const [logSource, setLogSource] = useState<LogSource>('anyclaude');
@@ -161,15 +163,16 @@ export function Dashboard({ store, columns, rows, onLeave, inputActive = true }:
   );
   const metrics = (
     <>
-      <ThroughputPanel state={state} width={rightWidth} height={lines.throughput} now={now} />
+      <ThroughputPanel state={state} width={rightWidth} height={lines.throughput} />
       <CachePanel state={state} width={rightWidth} height={lines.cache} />
       <ContextPanel state={state} width={rightWidth} height={lines.context} />
     </>
   );
 
   return (
-    <Box flexDirection="column" width={columns} height={layout.height} overflow="hidden">
-      {layout.header ? <Header state={state} now={now} width={columns} /> : null}
+    // Clipped only vertically: every line cuts itself to its width (ui/cells.tsx).
+    <Box flexDirection="column" width={columns} height={layout.height} overflowY="hidden">
+      {layout.header ? <Header state={state} width={columns} /> : null}
       {wide ? (
         <Box flexDirection="row" width={columns} flexShrink={0}>
           <Box flexDirection="column" width={leftWidth} flexShrink={0}>
@@ -186,7 +189,7 @@ export function Dashboard({ store, columns, rows, onLeave, inputActive = true }:
           {metrics}
         </>
       )}
-      <ProgressPanel state={state} width={columns} height={lines.progress} now={now} />
+      <ProgressPanel state={state} width={columns} height={lines.progress} />
       <RequestsPanel state={state} width={columns} height={lines.requests} />
       <LogsPanel state={state} width={columns} height={lines.logs} source={logSource} />
       <Box flexGrow={1} />

@@ -49,5 +49,6 @@ export const SEVERITY_TONE: Record<Severity, Tone> = {
   danger: { color: 'red' },
 };
 
-/** ink-spinner's "dots" turns 12.5 times a second; this one 10, the store's own pace. */
-export const SPINNER = 'dots11' as const;
+/** The spinner (cli-spinners' "dots11"): ten frames a second, the store's own pace. */
+export const SPINNER_FRAMES = ['⠁', '⠂', '⠄', '⡀', '⢀', '⠠', '⠐', '⠈'] as const;
+export const SPINNER_INTERVAL_MS = 100;

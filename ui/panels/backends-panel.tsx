@@ -9,6 +9,7 @@ import { Busy } from '../busy.js';
 import { Cells, Line, Title, type Cell } from '../cells.js';
 import { formatContextWindow, shortModel, UNKNOWN } from '../format.js';
 import { scrollWindow, type Demand } from '../layout.js';
+import { memoOn } from '../memo-on.js';
 import { isBusy, PHASE_TONE, type Tone } from '../theme.js';
 
 export interface BackendsPanelProps {
@@ -36,7 +37,7 @@ export function backendsDemand(state: RunState, message: Message | undefined): D
   return { min: 1 + extra, want: 1 + rows + extra };
 }
 
-export function BackendsPanel({ state, width, height, selected, message }: BackendsPanelProps): ReactNode {
+function Backends({ state, width, height, selected, message }: BackendsPanelProps): ReactNode {
   if (height <= 0) return null;
   const { backends } = state;
   // Kept in this order as lines run out: the selected row, the switch lines, other rows, the title.
@@ -77,6 +78,9 @@ export function BackendsPanel({ state, width, height, selected, message }: Backe
     </Box>
   );
 }
+
+/** What it reads: the backends and a switch under way. */
+export const BackendsPanel = memoOn(Backends, ({ state, width, height, selected, message }) => [state.backends, state.switching, width, height, selected, message]);
 
 const PHASE_WIDTH = 10;
 const CONTEXT_WIDTH = 8;

@@ -11,6 +11,7 @@ import { Line } from '../cells.js';
 import { formatPercent, formatTokens, wrapWords } from '../format.js';
 import { cacheAdvice, cachedShare, type Advice } from '../insights.js';
 import { LABEL_WIDTH, sparkWidth, type Demand } from '../layout.js';
+import { memoOn } from '../memo-on.js';
 import { sparkline } from '../sparkline.js';
 import { SEVERITY_TONE } from '../theme.js';
 
@@ -28,7 +29,7 @@ export function cacheDemand(state: RunState, width: number): Demand {
   return { min: 1, want: 1 + adviceLines(cacheAdvice(state.requests), width).length };
 }
 
-export function CachePanel({ state, width, height }: { state: RunState; width: number; height: number }): ReactNode {
+function Cache({ state, width, height }: { state: RunState; width: number; height: number }): ReactNode {
   const requests = answered(state.requests);
   const last = requests.at(-1);
   if (height <= 0 || last === undefined) return null;
@@ -63,3 +64,6 @@ export function CachePanel({ state, width, height }: { state: RunState; width: n
     </Box>
   );
 }
+
+/** What it reads: the finished requests. */
+export const CachePanel = memoOn(Cache, ({ state, width, height }) => [state.requests, width, height]);

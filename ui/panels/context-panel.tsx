@@ -10,6 +10,7 @@ import { Line } from '../cells.js';
 import { formatContextWindow, formatPercent, formatTokens } from '../format.js';
 import { contextAdvice, contextFill } from '../insights.js';
 import { LABEL_WIDTH, sparkWidth, type Demand } from '../layout.js';
+import { memoOn } from '../memo-on.js';
 import { SEVERITY_TONE, type Tone } from '../theme.js';
 
 export function contextDemand(state: RunState): Demand {
@@ -24,7 +25,7 @@ export function fillBar(fill: number, width: number): string {
   return '█'.repeat(full) + '░'.repeat(width - full);
 }
 
-export function ContextPanel({ state, width, height }: { state: RunState; width: number; height: number }): ReactNode {
+function Context({ state, width, height }: { state: RunState; width: number; height: number }): ReactNode {
   const fill = contextFill(state);
   if (height <= 0 || fill === undefined) return null;
   const advice = contextAdvice(fill.fill);
@@ -59,3 +60,6 @@ export function ContextPanel({ state, width, height }: { state: RunState; width:
     </Box>
   );
 }
+
+/** What it reads: the sessions' latest requests (else the latest request) and the backends' context windows. */
+export const ContextPanel = memoOn(Context, ({ state, width, height }) => [state.sessions, state.requests, state.backends, width, height]);

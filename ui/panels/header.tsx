@@ -6,7 +6,9 @@ import { Fragment, type ReactNode } from 'react';
 import { Text } from 'ink';
 import type { ClaudeView, RunState } from '../../src/run/run-state.js';
 import { Line } from '../cells.js';
+import { useClock } from '../clock.js';
 import { fitItems, formatElapsed, shortModel } from '../format.js';
+import { memoOn } from '../memo-on.js';
 import { RUN_PHASE_TONE, type Tone } from '../theme.js';
 
 interface Item {
@@ -21,6 +23,10 @@ const SEPARATOR = ' · ';
 const MODEL_WIDTH = 28;
 
 export function headerItems(state: RunState, now: number): Item[] {
+  return itemsWithUptime(state, formatElapsed(state.startedAt, now));
+}
+
+function itemsWithUptime(state: RunState, uptime: string): Item[] {
   const active = state.backends.find((b) => b.id === state.active);
   const items: Item[] = [{ text: 'anyclaude', drop: -1, bold: true }];
   // While anyclaude is still getting ready, what it is doing matters more than where requests will go.
@@ -29,7 +35,7 @@ export function headerItems(state: RunState, now: number): Item[] {
   if (active) items.push({ text: active.model ? `${active.id} · ${shortModel(active.model, MODEL_WIDTH)}` : active.id, drop: 1, tone: { color: 'green' } });
   else items.push({ text: 'no backend', drop: 1, tone: { color: 'yellow' } });
   items.push(claudeItem(state.claude));
-  items.push({ text: `up ${formatElapsed(state.startedAt, now)}`, drop: 4, tone: { dimColor: true } });
+  items.push({ text: `up ${uptime}`, drop: 4, tone: { dimColor: true } });
   items.push({ text: state.proxyUrl ?? 'proxy not listening yet', drop: 5, tone: { dimColor: true } });
   return items;
 }
@@ -41,8 +47,17 @@ function claudeItem(claude: ClaudeView): Item {
   return { text: `Claude Code exited${code === 0 ? '' : ` (${code})`}`, drop: 3, tone: code === 0 ? { dimColor: true } : { color: 'red' } };
 }
 
-export function Header({ state, now, width }: { state: RunState; now: number; width: number }): ReactNode {
-  const items = fitItems(headerItems(state, now), width, SEPARATOR);
+export interface HeaderProps {
+  state: RunState;
+  /** The time the uptime is counted to; omitted: the dashboard's clock. */
+  now?: number;
+  width: number;
+}
+
+function HeaderLine({ state, now, width }: HeaderProps): ReactNode {
+  // The clock re-renders this line only when the uptime it shows changes.
+  const uptime = useClock((clock) => formatElapsed(state.startedAt, now ?? clock));
+  const items = fitItems(itemsWithUptime(state, uptime), width, SEPARATOR);
   return (
     <Line width={width}>
       {items.map((item, i) => (
@@ -56,3 +71,6 @@ export function Header({ state, now, width }: { state: RunState; now: number; wi
     </Line>
   );
 }
+
+/** What it reads: the run's phase, the active backend, Claude Code, the uptime and the proxy. */
+export const Header = memoOn(HeaderLine, ({ state, now, width }) => [state.backends, state.active, state.phase, state.phaseDetail, state.claude, state.startedAt, state.proxyUrl, now, width]);

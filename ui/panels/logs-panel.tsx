@@ -8,6 +8,7 @@ import type { LogLine, RunState } from '../../src/run/run-state.js';
 import { Cells, Line, Title } from '../cells.js';
 import { clockTime, plainLine } from '../format.js';
 import type { Demand } from '../layout.js';
+import { memoOn } from '../memo-on.js';
 import { LEVEL_TONE } from '../theme.js';
 
 /** `anyclaude`: state.logs. `backend`: state.backendLog, the active backend's server. */
@@ -18,7 +19,7 @@ export function logsDemand(state: RunState, source: LogSource): Demand {
   return { min: 2, want: 1 + Math.max(1, count) };
 }
 
-export function LogsPanel({ state, width, height, source }: { state: RunState; width: number; height: number; source: LogSource }): ReactNode {
+function Logs({ state, width, height, source }: { state: RunState; width: number; height: number; source: LogSource }): ReactNode {
   if (height <= 0) return null;
   const active = state.backends.find((b) => b.id === state.active);
   const backendName = active ? `${active.id} server` : 'backend server';
@@ -33,6 +34,9 @@ export function LogsPanel({ state, width, height, source }: { state: RunState; w
     </Box>
   );
 }
+
+/** What it reads: the log shown, and the active backend (its name, whether anyclaude started it). */
+export const LogsPanel = memoOn(Logs, ({ state, width, height, source }) => [source === 'anyclaude' ? state.logs : state.backendLog, state.backends, state.active, source, width, height]);
 
 function emptyServerLog(state: RunState): string {
   const active = state.backends.find((b) => b.id === state.active);

@@ -2,7 +2,7 @@
  * The models one backend can serve, opened with `m` in place of the backend list: ↑↓ and enter
  * pick one (store.switchTo(backend, model)), esc goes back without switching.
  */
-import type { ReactNode } from 'react';
+import { memo, type ReactNode } from 'react';
 import { Box } from 'ink';
 import type { BackendView } from '../../src/run/run-state.js';
 import { Cells, Title } from '../cells.js';
@@ -26,7 +26,7 @@ export function initialModelCursor(backend: BackendView): number {
   return Math.max(0, backend.model === undefined ? 0 : backend.models.indexOf(backend.model));
 }
 
-export function ModelPicker({ backend, cursor, width, height }: ModelPickerProps): ReactNode {
+function Models({ backend, cursor, width, height }: ModelPickerProps): ReactNode {
   if (height <= 0) return null;
   const { models } = backend;
   const { first, shown } = scrollWindow(models.length, cursor, height - 1);
@@ -52,3 +52,5 @@ export function ModelPicker({ backend, cursor, width, height }: ModelPickerProps
     </Box>
   );
 }
+
+export const ModelPicker = memo(Models);

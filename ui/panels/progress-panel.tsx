@@ -8,8 +8,10 @@ import { Box, Text } from 'ink';
 import type { ProgressView, RunState, WarmupView } from '../../src/run/run-state.js';
 import { Busy } from '../busy.js';
 import { Line } from '../cells.js';
+import { useClock } from '../clock.js';
 import { formatDuration, formatElapsed, plainLine } from '../format.js';
 import { LABEL_WIDTH, type Demand } from '../layout.js';
+import { memoOn } from '../memo-on.js';
 
 /** Output lines shown under one step at most. */
 const OUTPUT_LINES = 4;
@@ -48,7 +50,20 @@ export function shareOutput(counts: readonly number[], lines: number): number[] 
   return shown;
 }
 
-export function ProgressPanel({ state, width, height, now }: { state: RunState; width: number; height: number; now: number }): ReactNode {
+export interface ProgressPanelProps {
+  state: RunState;
+  width: number;
+  height: number;
+  /** The time elapsed times are counted to; omitted: the dashboard's clock. */
+  now?: number;
+}
+
+/** "  14s" since `since`: re-rendered by the clock only when the seconds it shows change. */
+function Elapsed({ since, now }: { since: number; now: number | undefined }): ReactNode {
+  return <Text dimColor>{useClock((clock) => `  ${formatElapsed(since, now ?? clock)}`)}</Text>;
+}
+
+function Progress({ state, width, height, now }: ProgressPanelProps): ReactNode {
   if (height <= 0) return null;
   const steps = state.progress.slice(0, height);
   let left = height - steps.length;
@@ -66,7 +81,7 @@ export function ProgressPanel({ state, width, height, now }: { state: RunState; 
             <Busy />
             <Text color="yellow">{` ${p.backend} ${STEP[p.step]}`}</Text>
             <Text>{p.detail ? `: ${plainLine(p.detail)}` : ''}</Text>
-            <Text dimColor>{`  ${formatElapsed(p.startedAt, now)}`}</Text>
+            <Elapsed since={p.startedAt} now={now} />
           </Line>
           {p.lines.slice(p.lines.length - output[i]!).map((line, j) => (
             <Line key={j} width={width} tone={{ dimColor: true }}>
@@ -79,6 +94,9 @@ export function ProgressPanel({ state, width, height, now }: { state: RunState; 
     </Box>
   );
 }
+
+/** What it reads: the steps under way and the warm-ups. */
+export const ProgressPanel = memoOn(Progress, ({ state, width, height, now }) => [state.progress, state.warmups, width, height, now]);
 
 const WARMUP_TONE: Record<WarmupView['phase'], { color?: string; dimColor?: boolean }> = {
   warming: { color: 'yellow' },

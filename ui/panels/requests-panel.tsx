@@ -11,6 +11,7 @@ import { Cells, type Cell } from '../cells.js';
 import { clockTime, formatDuration, formatPercent, formatRate, formatTokens, shortModel, UNKNOWN } from '../format.js';
 import { cachedShare } from '../insights.js';
 import type { Demand } from '../layout.js';
+import { memoOn } from '../memo-on.js';
 import type { Tone } from '../theme.js';
 
 interface Column {
@@ -50,7 +51,7 @@ function outcome(r: RequestMetrics): { text: string; tone: Tone } {
   return { text: r.stopReason ?? UNKNOWN, tone: DIM };
 }
 
-export function RequestsPanel({ state, width, height }: { state: RunState; width: number; height: number }): ReactNode {
+function Requests({ state, width, height }: { state: RunState; width: number; height: number }): ReactNode {
   if (height <= 0 || state.requests.length === 0) return null;
   const columns = NUMBERS.filter((c) => width >= c.from);
   const fixed = TIME_WIDTH + 1 + columns.reduce((n, c) => n + c.width + 1, 0);
@@ -84,3 +85,6 @@ export function RequestsPanel({ state, width, height }: { state: RunState; width
     </Box>
   );
 }
+
+/** What it reads: the finished requests. */
+export const RequestsPanel = memoOn(Requests, ({ state, width, height }) => [state.requests, width, height]);
