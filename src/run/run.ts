@@ -24,6 +24,8 @@ import { StateStore } from './state-store.js';
 
 /** Backend status (pid, restarts, log tail) is read this often for the dashboard (ms). */
 const REFRESH_MS = 1_000;
+/** Servers started or stopped after `up` (and probes that were too slow once) show within this long (ms). */
+const DISCOVER_MS = 15_000;
 /** Lines of output kept per progress entry. */
 const PROGRESS_LINES = 8;
 
@@ -52,6 +54,7 @@ export class Run implements RunStore {
   #available: BackendView[] = [];
   #proxy: Proxy | undefined;
   #switching: string | undefined;
+  #discovering = false;
   #stopFolding: () => void;
 
   private constructor(options: RunOptions) {
@@ -76,6 +79,7 @@ export class Run implements RunStore {
     this.#every(REFRESH_MS, () => this.#refresh());
     this.#every(FOLLOW_INTERVAL_MS, () => this.#followLoadedModel());
     void this.#discover();
+    this.#every(DISCOVER_MS, () => this.#discover());
     void this.#warmAll();
   }
 
@@ -229,6 +233,16 @@ export class Run implements RunStore {
 
   /** Backends found on this machine besides the running ones, with the models each can serve. */
   async #discover(): Promise<void> {
+    if (this.#discovering) return;
+    this.#discovering = true;
+    try {
+      await this.#discoverOnce();
+    } finally {
+      this.#discovering = false;
+    }
+  }
+
+  async #discoverOnce(): Promise<void> {
     const { settings } = this.#options;
     const running = new Set(this.#backends.keys());
     const where = (kind: BackendName) => startOptions(settings, kind, undefined);
