@@ -25,14 +25,21 @@ if (args.length === 2 && args[0] === 'status' && args[1] === '--line') {
   // ones cost several times the CPU and memory per render). NODE_ENV is set only while they load:
   // Claude Code and every command it runs inherit anyclaude's environment, and NODE_ENV=production
   // there would change what `npm install` does in the user's project.
+  // CI and CONTINUOUS_INTEGRATION are cleared for the same moment: Ink reads them once, on import,
+  // and in "CI" mode it draws nothing until unmount, which would leave a hosted dashboard blank
+  // in a real terminal that merely inherited CI=true.
   const dashboard = async () => {
-    const before = process.env.NODE_ENV;
+    const saved = { NODE_ENV: process.env.NODE_ENV, CI: process.env.CI, CONTINUOUS_INTEGRATION: process.env.CONTINUOUS_INTEGRATION };
     process.env.NODE_ENV = 'production';
+    delete process.env.CI;
+    delete process.env.CONTINUOUS_INTEGRATION;
     try {
       return (await import('../dist/ui/front-end.js')).dashboardFrontEnd;
     } finally {
-      if (before === undefined) delete process.env.NODE_ENV;
-      else process.env.NODE_ENV = before;
+      for (const [name, value] of Object.entries(saved)) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
     }
   };
   await (await import(main.href)).main(process.argv, { dashboard });
