@@ -14,9 +14,9 @@
  * BENCH_REQUESTS and BENCH_LOGS (50 and 200: a run after an hour; 3 and 10: one just started),
  * BENCH_UPTIME_S (3600; under an hour the header's uptime moves every second), BENCH_INCREMENTAL=1
  * (Ink's incrementalRendering, which ui/front-end.tsx does not use). `NODE_OPTIONS=--expose-gc`
- * separates garbage from growth. NODE_ENV=production selects React's production build;
- * bin/anyclaude.js does not set it, so the product runs React's development build, the default
- * here too. tsx itself costs a few % (its loader thread, source maps): for numbers closer to
+ * separates garbage from growth. NODE_ENV=production selects React's production build, which
+ * the product loads (bin/anyclaude.js sets NODE_ENV while React loads, since 97cbf5c); the
+ * default here is the development build, as tests and `tsx` get. tsx itself costs a few % (its loader thread, source maps): for numbers closer to
  * the product, bundle it and run plain node:
  *   node_modules/.bin/esbuild scripts/bench-dashboard.ts --bundle --platform=node --format=esm \
  *     --packages=external --outfile=/tmp/b/bench.mjs && ln -s $PWD/node_modules /tmp/b/ && node --expose-gc /tmp/b/bench.mjs
@@ -27,8 +27,8 @@
  * budget, React's development timings dropped):
  *
  *   npx tsx, 50 requests, 200 log lines, up 1 h     before          after
- *     CPU, React development build (the product)    86 %            13 %
- *     CPU, React production build                   47 %            10 %
+ *     CPU, React development build                  86 %            13 %
+ *     CPU, React production build (the product)     47 %            10 %
  *     Ink renders per second                        8-10            1.4
  *     written to the terminal                       40-50 KB/s      6-7 KB/s (0.9 with incrementalRendering)
  *     RSS after 20 s, development build, after GC   336 MB          150 MB (heap 91 → 20 MB)
