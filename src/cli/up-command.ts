@@ -14,8 +14,8 @@ import { hostClaude, runClaudeInTerminal } from '../run/claude-session.js';
 import type { DashboardLoader } from '../run/front-end.js';
 import { Run } from '../run/run.js';
 import { openStartupScreen } from '../run/startup-screen.js';
-import { readConfig } from '../settings/config-file.js';
-import { resolveUpSettings, type UpFlags, type UpSettings } from '../settings/up-settings.js';
+import { loadUpSettings } from '../settings/load-settings.js';
+import type { UpFlags, UpSettings } from '../settings/up-settings.js';
 import { handleInterrupt, onExit, runCleanups } from '../supervisor/cleanup.js';
 import { reapStale } from '../supervisor/pidfiles.js';
 import { parseHotkey } from '../terminal/hotkey.js';
@@ -41,7 +41,7 @@ export function anyclaudeHome(env: NodeJS.ProcessEnv = process.env): string {
 
 export async function runUp(flags: UpOptions, frontEnds: FrontEnds = {}): Promise<number> {
   const home = anyclaudeHome();
-  const settings = resolveUpSettings(flags, { env: process.env, config: await readConfig(home), configFile: join(home, 'config.json') });
+  const settings = await loadUpSettings(flags, { env: process.env, home });
   const hotkey = hotkeyOf(settings);
   await mkdir(join(home, 'logs'), { recursive: true, mode: 0o700 });
   await mkdir(join(home, 'run'), { recursive: true, mode: 0o700 });
