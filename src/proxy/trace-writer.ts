@@ -18,7 +18,8 @@ export interface TraceExchange {
   metrics?: unknown;
 }
 
-export const defaultTraceRoot = (): string => join(homedir(), '.anyclaude', 'traces');
+/** `<ANYCLAUDE_HOME or ~/.anyclaude>/traces`: where `up` writes, so `proxy --trace` and `anyclaude traces` agree with it. */
+export const defaultTraceRoot = (env: NodeJS.ProcessEnv = process.env): string => join(env.ANYCLAUDE_HOME ?? join(homedir(), '.anyclaude'), 'traces');
 
 const SECRET_HEADERS = new Set(['x-api-key', 'authorization', 'proxy-authorization', 'cookie', 'set-cookie']);
 /** Anthropic, OpenAI and Hugging Face key shapes, wherever they appear in a body. */
