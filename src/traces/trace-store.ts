@@ -6,6 +6,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { AnyclaudeError } from '../core/errors.js';
+import { readTrace } from './trace-file.js';
 
 export interface TraceFile {
   path: string;
@@ -65,16 +66,16 @@ async function subfolders(root: string): Promise<string[]> {
 }
 
 /**
- * `<id|file>` as the user typed it: a path to a trace file, `latest`, or an exchange id or
- * a unique prefix of one.
+ * `<id|file>` as the user typed it: a path to a trace file, `latest` (the newest readable
+ * trace), or an exchange id or a unique prefix of one.
  */
 export async function resolveTrace(root: string, ref: string): Promise<string> {
   if (await isFile(ref)) return ref;
   const files = await listTraceFiles(root);
   if (ref === 'latest' || ref === 'last') {
-    const newest = files[0];
-    if (newest === undefined) throw noTraces(root);
-    return newest.path;
+    // The newest file may be one the proxy is writing right now: the newest readable one is meant.
+    for (const file of files) if ((await readTrace(file.path)).ok) return file.path;
+    throw noTraces(root);
   }
   const matches = files.filter((f) => f.id.startsWith(ref));
   if (matches.length === 1) return matches[0]!.path;
