@@ -58,6 +58,12 @@ export async function findProjectFile(cwd: string): Promise<string | undefined> 
   }
 }
 
+/** Where the files are, without reading them (so a broken one can still be found). */
+export async function locateConfigFiles({ home, cwd }: ConfigLocation): Promise<{ user: { path: string; found: boolean }; project: string | undefined }> {
+  const user = userConfigPath(home);
+  return { user: { path: user, found: await isFile(user) }, project: await findProjectFile(cwd) };
+}
+
 /** Both files, read and checked; throws CONFIG_INVALID for the first bad one (the user file first). */
 export async function readConfigFiles({ home, cwd }: ConfigLocation): Promise<ConfigFiles> {
   const user = await readConfigFile(userConfigPath(home), 'user');

@@ -19,10 +19,12 @@ const httpUrl = z.string().refine(isHttpUrl);
 const tokens = z.number().int().positive();
 
 const aliasSchema = z.strictObject({
-  backend: z
-    .string()
-    .refine((name) => backendKind(name) !== undefined)
-    .transform((name) => backendKind(name) ?? BACKEND_NAMES[0]),
+  backend: z.string().transform((name, ctx) => {
+    const kind = backendKind(name);
+    if (kind !== undefined) return kind;
+    ctx.addIssue({ code: 'custom', message: 'not a backend kind' });
+    return z.NEVER;
+  }),
   url: httpUrl.optional(),
   model: text.optional(),
   context: tokens.optional(),

@@ -1,13 +1,16 @@
 /**
  * Every `anyclaude up` setting and where it came from, decided in one place:
- * flag > environment > config file (~/.anyclaude/config.json) > default.
+ * flag > environment > project file (.anyclaude.json) > user file (~/.anyclaude/config.json) > default,
+ * with a chosen alias's settings between the environment and the files' top-level keys.
  * The environment table is also what `up --help` and the README list, so they cannot drift.
  */
 import { BACKEND_NAMES, type BackendName } from '../backends/backend.js';
 import { normalizeBaseUrl } from '../core/base-url.js';
 import { AnyclaudeError } from '../core/errors.js';
 import type { UpstreamProtocol } from '../core/upstream.js';
-import type { AnyclaudeConfig } from './config-file.js';
+import { backendKind } from './backend-kinds.js';
+import type { AnyclaudeConfig, BackendAlias, ConfigScope } from './config-file.js';
+import { ENV_REFERENCE } from './config-schema.js';
 
 /** `anyclaude up`'s parsed flags; undefined means "not given". */
 export interface UpFlags {
@@ -56,7 +59,7 @@ export interface EnvVar {
 }
 
 export const UP_ENV: readonly EnvVar[] = [
-  { name: 'ANYCLAUDE_MODE', setting: 'backend', help: 'backend(s), as --backend: lmstudio, mlx-lm, claude, ollama, …' },
+  { name: 'ANYCLAUDE_MODE', setting: 'backend', help: 'backend(s) or alias(es), as --backend: lmstudio, mlx-lm, claude, ollama, …' },
   { name: 'LMSTUDIO_URL', setting: 'url', backend: 'lmstudio', help: 'LM Studio (or any OpenAI-compatible server), e.g. http://localhost:1234/v1' },
   { name: 'LMSTUDIO_MODEL', setting: 'model', backend: 'lmstudio', help: 'LM Studio model to use (loaded with lms when needed)' },
   { name: 'LMSTUDIO_API_KEY', setting: 'apiKey', backend: 'lmstudio', help: "key LM Studio's server requires" },
@@ -72,12 +75,44 @@ export const UP_ENV: readonly EnvVar[] = [
   { name: 'ANYCLAUDE_HOME', setting: 'home', help: 'where anyclaude keeps venvs, logs, pidfiles and traces (default ~/.anyclaude)' },
 ];
 
+/** Where a value came from; a setting with no source is at its default. */
+export type Source =
+  | { kind: 'flag'; name: string }
+  | { kind: 'env'; name: string }
+  /** `key` is the key path in the file, e.g. `model` or `backends.fast.model`; `via` the variable an `env:` key named. */
+  | { kind: ConfigScope; path: string; key: string; via?: string };
+
 /** Where a value came from, e.g. "flag --model", "env LMSTUDIO_URL", "config /home/u/.anyclaude/config.json". */
 export type SourceLabel = string;
+
+export function sourceLabel(source: Source): SourceLabel {
+  if (source.kind === 'flag' || source.kind === 'env') return `${source.kind} ${source.name}`;
+  // A top-level key is said by the file alone; an alias's key needs its path to be found.
+  const key = source.key.includes('.') ? ` ${source.key}` : '';
+  const via = source.via === undefined ? '' : ` (env ${source.via})`;
+  return `config ${source.path}${key}${via}`;
+}
+
+/** An alias as declared, with the file that declares it (the project file's wins over the user file's). */
+export interface DeclaredAlias extends BackendAlias {
+  name: string;
+  scope: ConfigScope;
+  path: string;
+}
+
+/** A backend named by flag, environment or config: its kind, and the alias it was named by, if any. */
+export interface ChosenBackend {
+  kind: BackendName;
+  alias?: string;
+}
 
 export interface UpSettings {
   /** Backends named by flag, environment or config; undefined: auto-detect. */
   backends: BackendName[] | undefined;
+  /** The same, with the alias each was named by. */
+  chosen: ChosenBackend[] | undefined;
+  /** Every alias the config files declare, chosen or not. */
+  aliases: ReadonlyMap<string, DeclaredAlias>;
   /** Backends whose own URL variable is set (LMSTUDIO_URL, MLX_LM_URL): the user's profile says which server. */
   pointed: BackendName[];
   demo: boolean;
@@ -96,58 +131,99 @@ export interface UpSettings {
   /** The key that flips between Claude Code and the dashboard (`ctrl-]` unless set). */
   hotkey: string;
   claudeArgs: string[];
-  /** A backend's own settings, each from the first source that has it. */
+  /** A backend's own settings, each from the first source that has it (a chosen alias's among them). */
   forBackend(name: BackendName): BackendSettings;
   /** "setting → where it came from", for the log and `anyclaude config`. */
   sources: ReadonlyMap<string, SourceLabel>;
+  /** The same, as data. */
+  origins: ReadonlyMap<string, Source>;
+}
+
+/** One config file's content and path. */
+export interface ConfigLayer {
+  config: AnyclaudeConfig;
+  file: string;
 }
 
 export interface ResolveContext {
   env: NodeJS.ProcessEnv;
+  /** The user file's content (`~/.anyclaude/config.json`). */
   config: AnyclaudeConfig;
-  /** The config file's path, for source labels. */
+  /** The user file's path, for source labels. */
   configFile: string;
+  /** The project file (`.anyclaude.json`), which wins over the user file key by key. */
+  project?: ConfigLayer | undefined;
 }
 
-export function resolveUpSettings(flags: UpFlags, { env, config, configFile }: ResolveContext): UpSettings {
+type FileKey = Exclude<keyof AnyclaudeConfig, 'backends'>;
+
+/**
+ * flag > environment > project file > user file > default. A chosen alias's settings sit just
+ * below the environment: naming an alias is a choice made in a file, so flags and variables
+ * still win over it, and it wins over the files' top-level keys.
+ */
+export function resolveUpSettings(flags: UpFlags, { env, config, configFile, project }: ResolveContext): UpSettings {
+  const origins = new Map<string, Source>();
   const sources = new Map<string, SourceLabel>();
-  const configLabel = `config ${configFile}`;
-  const choose = <T>(setting: string, candidates: Array<[SourceLabel, T | undefined]>): T | undefined => {
-    for (const [label, value] of candidates) {
+  const choose = <T>(setting: string, candidates: Array<[Source, T | undefined]>): T | undefined => {
+    for (const [source, value] of candidates) {
       if (value === undefined) continue;
-      sources.set(setting, label);
+      origins.set(setting, source);
+      sources.set(setting, sourceLabel(source));
       return value;
     }
     return undefined;
   };
+  const flag = (name: string): Source => ({ kind: 'flag', name });
+  const variable = (name: string): Source => ({ kind: 'env', name });
+  // Nearest first: the project file wins over the user file.
+  const layers: Array<{ scope: ConfigScope; path: string; config: AnyclaudeConfig }> = [
+    ...(project === undefined ? [] : [{ scope: 'project' as const, path: project.file, config: project.config }]),
+    { scope: 'user', path: configFile, config },
+  ];
+  const fromFiles = <K extends FileKey>(key: K): Array<[Source, AnyclaudeConfig[K]]> => layers.map((l) => [{ kind: l.scope, path: l.path, key }, l.config[key]]);
+
+  const aliases = new Map<string, DeclaredAlias>();
+  for (const layer of [...layers].reverse()) {
+    for (const [name, alias] of Object.entries(layer.config.backends ?? {})) aliases.set(name, { ...alias, name, scope: layer.scope, path: layer.path });
+  }
 
   const backendText = choose('backend', [
-    ['flag --backend', flags.backend],
-    ['flag --mode', flags.mode],
-    ['env ANYCLAUDE_MODE', nonEmpty(env.ANYCLAUDE_MODE)],
-    [configLabel, config.backend],
+    [flag('--backend'), flags.backend],
+    [flag('--mode'), flags.mode],
+    [variable('ANYCLAUDE_MODE'), nonEmpty(env.ANYCLAUDE_MODE)],
+    ...fromFiles('backend'),
   ]);
+  const chosen = backendText === undefined ? undefined : chooseBackends(backendText, { from: sources.get('backend') ?? 'backend', aliases });
   const debug = debugLevel(env.ANYCLAUDE_DEBUG);
-  const trace = choose('trace', [['flag --trace', flags.trace], ['env ANYCLAUDE_DEBUG', debug >= 1 ? true : undefined], [configLabel, config.trace]]) ?? false;
-  const proxyOnly = choose('proxyOnly', [['flag --proxy-only', flags.proxyOnly], ['env PROXY_ONLY', truthy(env.PROXY_ONLY)]]) ?? false;
-  const protocol = choose('protocol', [['flag --protocol', flags.protocol], [configLabel, config.protocol]]);
-  const python = choose('python', [['flag --python', flags.python], [configLabel, config.python]]);
+  const trace = choose('trace', [[flag('--trace'), flags.trace], [variable('ANYCLAUDE_DEBUG'), debug >= 1 ? true : undefined], ...fromFiles('trace')]) ?? false;
+  const proxyOnly = choose('proxyOnly', [[flag('--proxy-only'), flags.proxyOnly], [variable('PROXY_ONLY'), truthy(env.PROXY_ONLY)]]) ?? false;
+  const protocol = choose('protocol', [[flag('--protocol'), flags.protocol], ...fromFiles('protocol')]);
+  const python = choose('python', [[flag('--python'), flags.python], ...fromFiles('python')]);
   // ANYCLAUDE_CLAUDE_BIN is read where Claude Code is found, which says which one it used.
-  const claudeBin = choose('claudeBin', [['flag --claude-bin', flags.claudeBin]]);
+  const claudeBin = choose('claudeBin', [[flag('--claude-bin'), flags.claudeBin]]);
 
   const perBackend = new Map<BackendName, BackendSettings>();
   const forBackend = (name: BackendName): BackendSettings => {
     const cached = perBackend.get(name);
     if (cached !== undefined) return cached;
-    const fromEnv = (setting: BackendKey): Array<[SourceLabel, string | undefined]> =>
-      UP_ENV.filter((v) => v.setting === setting && v.backend === name).map((v) => [`env ${v.name}`, nonEmpty(env[v.name])]);
+    const fromEnv = (setting: BackendKey): Array<[Source, string | undefined]> =>
+      UP_ENV.filter((v) => v.setting === setting && v.backend === name).map((v) => [variable(v.name), nonEmpty(env[v.name])]);
+    const aliasName = chosen?.find((c) => c.kind === name)?.alias;
+    const alias = aliasName === undefined ? undefined : aliases.get(aliasName);
+    const fromAlias = <K extends 'url' | 'model' | 'context'>(key: K): Array<[Source, DeclaredAlias[K]]> =>
+      alias === undefined ? [] : [[{ kind: alias.scope, path: alias.path, key: `backends.${alias.name}.${key}` }, alias[key]]];
     const key = (setting: BackendKey): string => `${name}.${setting}`;
-    const url = choose(key('url'), [['flag --url', flags.url], ...fromEnv('url'), [configLabel, config.url]]);
-    const context = choose(key('context'), [['flag --context', flags.context], ...fromEnv('context').map(([l, v]): [SourceLabel, number | undefined] => [l, v === undefined ? undefined : positiveInt(v, l)]), [configLabel, config.context]]);
+    const url = choose(key('url'), [[flag('--url'), flags.url], ...fromEnv('url'), ...fromAlias('url'), ...fromFiles('url')]);
+    const envContext = fromEnv('context').map(([source, v]): [Source, number | undefined] => [source, v === undefined ? undefined : positiveInt(v, sourceLabel(source))]);
+    const context = choose(key('context'), [[flag('--context'), flags.context], ...envContext, ...fromAlias('context'), ...fromFiles('context')]);
+    const keyGiven: Array<[Source, string | undefined]> = [[flag('--api-key'), flags.apiKey], ...fromEnv('apiKey')];
+    // An alias's `env:VAR` key is looked up only when nothing above it gives one, so an unset VAR cannot stop a run that does not need it.
+    const aliasKey = alias === undefined || keyGiven.some(([, v]) => v !== undefined) ? [] : aliasApiKey(alias, env);
     const settings: BackendSettings = {
-      ...optional('model', choose(key('model'), [['flag --model', flags.model], ...fromEnv('model'), [configLabel, config.model]])),
+      ...optional('model', choose(key('model'), [[flag('--model'), flags.model], ...fromEnv('model'), ...fromAlias('model'), ...fromFiles('model')])),
       ...optional('url', url === undefined ? undefined : normalizeBaseUrl(url, sources.get(key('url')) ?? 'the URL')),
-      ...optional('apiKey', choose(key('apiKey'), [['flag --api-key', flags.apiKey], ...fromEnv('apiKey')])),
+      ...optional('apiKey', choose(key('apiKey'), [...keyGiven, ...aliasKey])),
       ...optional('context', context),
     };
     perBackend.set(name, settings);
@@ -155,17 +231,19 @@ export function resolveUpSettings(flags: UpFlags, { env, config, configFile }: R
   };
 
   return {
-    backends: backendText === undefined ? undefined : parseBackends(backendText, sources.get('backend') ?? 'backend'),
+    backends: chosen?.map((c) => c.kind),
+    chosen,
+    aliases,
     pointed: BACKEND_NAMES.filter((name) => UP_ENV.some((v) => v.setting === 'url' && v.backend === name && nonEmpty(env[v.name]) !== undefined)),
     demo: flags.demo === true,
     proxyOnly,
     tui: flags.tui !== false,
-    hotkey: choose('hotkey', [['flag --hotkey', flags.hotkey], ['env ANYCLAUDE_HOTKEY', nonEmpty(env.ANYCLAUDE_HOTKEY)], [configLabel, config.hotkey]]) ?? 'ctrl-]',
+    hotkey: choose('hotkey', [[flag('--hotkey'), flags.hotkey], [variable('ANYCLAUDE_HOTKEY'), nonEmpty(env.ANYCLAUDE_HOTKEY)], ...fromFiles('hotkey')]) ?? 'ctrl-]',
     upgradeVenv: flags.upgradeVenv === true,
     trace: trace || debug >= 1,
     debug,
-    ...optional('port', flags.port),
-    ...optional('backendPort', flags.backendPort),
+    ...optional('port', choose('port', [[flag('--port'), flags.port]])),
+    ...optional('backendPort', choose('backendPort', [[flag('--backend-port'), flags.backendPort]])),
     ...optional('key', flags.key),
     ...optional('python', python),
     ...optional('protocol', protocol),
@@ -173,32 +251,64 @@ export function resolveUpSettings(flags: UpFlags, { env, config, configFile }: R
     claudeArgs: flags.claudeArgs ?? [],
     forBackend,
     sources,
+    origins,
   };
 }
 
-/** Names people use for backends, including the predecessor's. */
-const BACKEND_ALIASES: Readonly<Record<string, BackendName>> = {
-  mlx: 'mlx-lm',
-  mlx_lm: 'mlx-lm',
-  'lm-studio': 'lmstudio',
-  llamacpp: 'llama-cpp',
-  'llama.cpp': 'llama-cpp',
-  'llama-server': 'llama-cpp',
-  anthropic: 'claude',
-};
+/** An alias's key, read from the variable it names when it says `env:VAR`. */
+function aliasApiKey(alias: DeclaredAlias, env: NodeJS.ProcessEnv): Array<[Source, string | undefined]> {
+  if (alias.apiKey === undefined) return [];
+  const key = `backends.${alias.name}.apiKey`;
+  const variable = ENV_REFERENCE.exec(alias.apiKey)?.[1];
+  if (variable === undefined) return [[{ kind: alias.scope, path: alias.path, key }, alias.apiKey]];
+  const value = nonEmpty(env[variable]);
+  if (value === undefined) {
+    throw new AnyclaudeError('CONFIG_KEY_UNSET', `${alias.path}: ${key}: says "env:${variable}", but ${variable} is not set`, {
+      fix: `export ${variable}=<the key> before running anyclaude, or pass --api-key`,
+    });
+  }
+  return [[{ kind: alias.scope, path: alias.path, key, via: variable }, value]];
+}
 
-export function parseBackends(text: string, from: string): BackendName[] {
+export interface ChooseBackendsOptions {
+  /** Where the names came from, for errors, e.g. "flag --backend". */
+  from: string;
+  aliases?: ReadonlyMap<string, DeclaredAlias>;
+}
+
+/** Comma-separated backend names, spellings and aliases, as the kinds to start. */
+export function chooseBackends(text: string, { from, aliases = new Map() }: ChooseBackendsOptions): ChosenBackend[] {
   const names = text
     .split(',')
     .map((n) => n.trim().toLowerCase())
     .filter((n) => n !== '');
-  return names.map((name) => {
-    const known = BACKEND_NAMES.includes(name as BackendName) ? (name as BackendName) : BACKEND_ALIASES[name];
-    if (known === undefined) {
-      throw new AnyclaudeError('BACKEND_UNKNOWN', `unknown backend "${name}" (from ${from})`, { fix: `choose from ${BACKEND_NAMES.join(', ')}` });
+  const chosen = names.map((name): ChosenBackend => {
+    const alias = aliases.get(name);
+    if (alias !== undefined) return { kind: alias.backend, alias: name };
+    const kind = backendKind(name);
+    if (kind === undefined) {
+      const declared = [...aliases.keys()];
+      throw new AnyclaudeError('BACKEND_UNKNOWN', `unknown backend "${name}" (from ${from})`, {
+        fix: `choose from ${BACKEND_NAMES.join(', ')}${declared.length === 0 ? ', or declare it under "backends" in a config file' : `, or an alias: ${declared.join(', ')}`}`,
+      });
     }
-    return known;
+    return { kind };
   });
+  // A run starts one server per kind, with one set of settings: two names for one kind would share them silently.
+  for (const [i, c] of chosen.entries()) {
+    const first = chosen.findIndex((other) => other.kind === c.kind);
+    if (first !== i) {
+      throw new AnyclaudeError('BACKEND_TWICE', `"${names[first]}" and "${names[i]}" (from ${from}) are both ${c.kind}, and one run starts each kind of backend once`, {
+        fix: `name one of them; run a second anyclaude for the other`,
+      });
+    }
+  }
+  return chosen;
+}
+
+/** The kinds `text` names (no aliases), for callers that only take built-in names. */
+export function parseBackends(text: string, from: string): BackendName[] {
+  return chooseBackends(text, { from }).map((c) => c.kind);
 }
 
 /** ANYCLAUDE_DEBUG: unset, empty, 0, false or no is off; 2 or more adds bodies; anything else is 1. */
@@ -234,5 +344,5 @@ function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]
 /** The environment section of `up --help`. */
 export function environmentHelp(): string {
   const width = Math.max(...UP_ENV.map((v) => v.name.length));
-  return ['Environment (a flag wins over a variable, a variable over ~/.anyclaude/config.json):', ...UP_ENV.map((v) => `  ${v.name.padEnd(width)}  ${v.help}`)].join('\n');
+  return ['Environment (a flag wins over a variable, a variable over the config files; see anyclaude config):', ...UP_ENV.map((v) => `  ${v.name.padEnd(width)}  ${v.help}`)].join('\n');
 }
