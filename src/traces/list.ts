@@ -85,7 +85,7 @@ export function statusCell(s: Pick<TraceSummary, 'status' | 'stopReason' | 'erro
 }
 
 export function renderList(listing: TraceListing): string {
-  if (listing.traces.length === 0) return `no traces under ${listing.root}`;
+  if (listing.traces.length === 0) return `no traces under ${listing.root} (anyclaude --trace, or ANYCLAUDE_DEBUG=1, writes them)`;
   const rows = listing.traces.map((t) => [
     formatTime(t.startedAt),
     t.id,

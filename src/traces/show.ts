@@ -60,7 +60,12 @@ function describeRequest(body: string): string[] {
   }
   const tools = Array.isArray(request.tools) ? request.tools.length : 0;
   const messages = Array.isArray(request.messages) ? (request.messages as Array<{ role?: unknown; content?: unknown }>) : [];
-  const system = typeof request.system === 'string' ? request.system.length : Array.isArray(request.system) ? JSON.stringify(request.system).length : 0;
+  const system =
+    typeof request.system === 'string'
+      ? request.system.length
+      : Array.isArray(request.system)
+        ? (request.system as Array<{ text?: unknown }>).reduce((n, b) => n + (typeof b.text === 'string' ? b.text.length : 0), 0)
+        : 0;
   const lines = [
     `model ${String(request.model)}, max_tokens ${String(request.max_tokens)}${request.stream === true ? ', streamed' : ''}; system prompt ${formatInt(system)} chars, ${tools} tools, ${messages.length} messages`,
   ];
