@@ -17,6 +17,7 @@ import { packageFile } from '../core/package-root.js';
 export const MLX_OMNI_DEFAULT_PORT = 10240;
 /** Pinned requirements, shipped in the package beside dist/. */
 const REQUIREMENTS = packageFile('python/mlx-omni/requirements-darwin-arm64.txt');
+export const MLX_OMNI_VENV = { name: 'mlx-omni', requirements: REQUIREMENTS, importCheck: 'import mlx_omni_server' } as const;
 /** The first start may download the model as well as load it (ms). */
 const READY_TIMEOUT_MS = 300_000;
 
@@ -80,7 +81,7 @@ export function createMlxOmniBackend(adapterOptions: MlxOmniAdapterOptions = {})
   async function start(options: BackendStartOptions, ctx: BackendContext): Promise<RunningBackend> {
     if (!supported) throw unsupported(platform, arch);
     const venv = await ensureVenv(
-      { name: 'mlx-omni', requirements: REQUIREMENTS, importCheck: 'import mlx_omni_server' },
+      MLX_OMNI_VENV,
       { home: ctx.home, events: ctx.events, ...(options.python === undefined ? {} : { python: options.python }) },
     );
     return startMlxOmniServer(venv.bin('mlx-omni-server'), options, ctx);

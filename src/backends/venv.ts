@@ -85,7 +85,8 @@ async function ensureVenvLocked(spec: VenvSpec, options: VenvOptions): Promise<V
       fix: `remove ${dir} and run again, or choose another interpreter with --python`,
     });
   }
-  await writeFile(join(dir, MARKER), JSON.stringify({ requirementsHash: hash, createdAt: new Date().toISOString() }));
+  // The spec is recorded so `anyclaude doctor` can judge and rebuild a venv it has no spec for.
+  await writeFile(join(dir, MARKER), JSON.stringify({ requirementsHash: hash, createdAt: new Date().toISOString(), spec }));
   log('ready');
   return { ...venv, installed: true };
 }
@@ -117,6 +118,56 @@ async function isHealthy(venv: Omit<Venv, 'installed'>, hash: string): Promise<b
   } catch {
     return false;
   }
+}
+
+export interface VenvHealth {
+  dir: string;
+  /** missing: no folder; outdated: not installed from these requirements; broken: the interpreter or a package is gone. */
+  state: 'missing' | 'healthy' | 'outdated' | 'broken';
+  reason: string;
+}
+
+/** What a venv's marker says: the spec it was installed from (recorded since doctor), when it says. */
+export async function readVenvMarker(dir: string): Promise<{ spec?: VenvSpec; createdAt?: string } | undefined> {
+  try {
+    const marker = JSON.parse(await readFile(join(dir, MARKER), 'utf8')) as { spec?: Partial<VenvSpec>; createdAt?: string };
+    const spec = marker.spec;
+    const whole = spec !== undefined && typeof spec.name === 'string' && typeof spec.requirements === 'string' && typeof spec.importCheck === 'string';
+    return { ...(whole ? { spec: spec as VenvSpec } : {}), ...(typeof marker.createdAt === 'string' ? { createdAt: marker.createdAt } : {}) };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The judgement ensureVenv makes, without changing anything, plus a look for every module the
+ * import check names (find_spec: milliseconds, where importing mlx would cost a second or more).
+ * Used by `anyclaude doctor`.
+ */
+export async function inspectVenv(spec: VenvSpec, options: { home: string; timeoutMs?: number }): Promise<VenvHealth> {
+  const venv = describe(join(options.home, 'venvs', spec.name));
+  const health = (state: VenvHealth['state'], reason: string): VenvHealth => ({ dir: venv.dir, state, reason });
+  if (!existsSync(venv.dir)) return health('missing', `${venv.dir} does not exist`);
+  const requirements = await readFile(spec.requirements, 'utf8').catch(() => undefined);
+  if (requirements === undefined) return health('broken', `no pinned requirements at ${spec.requirements}`);
+  const marker = JSON.parse(await readFile(join(venv.dir, MARKER), 'utf8').catch(() => '{}')) as { requirementsHash?: string };
+  if (marker.requirementsHash === undefined) return health('broken', 'the install never finished (no marker)');
+  if (marker.requirementsHash !== createHash('sha256').update(requirements).digest('hex')) return health('outdated', `installed from other requirements than ${spec.requirements}`);
+  const modules = importedModules(spec.importCheck);
+  const probe = `import importlib.util as u, sys\nmissing = [m for m in ${JSON.stringify(modules)} if u.find_spec(m) is None]\nprint(' '.join(missing)); sys.exit(1 if missing else 0)`;
+  const result = await execa(venv.python, ['-c', probe], { reject: false, timeout: options.timeoutMs ?? 10_000 });
+  if (result.exitCode === 0) return health('healthy', `installed from ${spec.requirements}`);
+  if (result.exitCode === 1 && String(result.stdout).trim() !== '') return health('broken', `missing module(s): ${String(result.stdout).trim()}`);
+  return health('broken', `${venv.python} does not run${result.timedOut ? ' (timed out)' : ''}`);
+}
+
+/** `import mlx.core, mlx_lm` → ['mlx.core', 'mlx_lm']. */
+function importedModules(statement: string): string[] {
+  return statement
+    .split(/[;\n]/)
+    .flatMap((part) => /^\s*import\s+(.+)$/.exec(part)?.[1]?.split(',') ?? [])
+    .map((m) => m.trim().split(/\s+/)[0] ?? '')
+    .filter((m) => m !== '');
 }
 
 async function importsWork(venv: Omit<Venv, 'installed'>, spec: VenvSpec): Promise<boolean> {

@@ -1,12 +1,35 @@
-/** `anyclaude doctor`: not built yet (issue 8). */
+/** `anyclaude doctor [--json] [--fix]` with up's backend flags: checks the setup `up` would use. */
 import type { Command } from 'commander';
-import { AnyclaudeError } from '../core/errors.js';
+import { doctorContext } from '../doctor/context.js';
+import { runDoctor } from '../doctor/doctor.js';
+import { renderText, toJson } from '../doctor/render.js';
+import type { DoctorFlags } from '../doctor/types.js';
+import { addFlags, BACKEND_FLAGS } from './flag-specs.js';
+
+export const DOCTOR_DESCRIPTION = 'check the setup `up` would use (same backend flags): each check says pass, warn, fail or skip, the evidence, and the fix';
 
 export function registerDoctorCommand(program: Command): void {
-  program
+  const doctor = program
     .command('doctor')
-    .description('(not built yet)')
-    .action(() => {
-      throw new AnyclaudeError('NOT_BUILT', 'anyclaude doctor is not built yet');
+    .description(DOCTOR_DESCRIPTION)
+    .option('--json', 'print { checks: [{ id, title, status, detail, fix }], summary } instead of text')
+    .option('--fix', 'repair what is safe (broken venvs, stale pidfiles and leftover servers, trace permissions), then check again')
+    .action(async (flags: DoctorFlags) => {
+      process.exitCode = await runDoctorCommand(flags);
     });
+  addFlags(doctor, BACKEND_FLAGS);
+}
+
+/** Exit code: 0 when nothing fails, 1 otherwise. */
+export async function runDoctorCommand(flags: DoctorFlags): Promise<number> {
+  const ctx = await doctorContext(flags);
+  const report = await runDoctor(ctx, {
+    fix: flags.fix === true,
+    ...(flags.json === true ? {} : { onRepair: (r) => process.stderr.write(`${r.ok ? 'fixed' : 'could not fix'} ${r.id}: ${r.result}\n`) }),
+  });
+  process.stdout.write(flags.json === true ? `${JSON.stringify(toJson(report), null, 2)}\n` : renderText(report));
+  // A server that accepted a probe and never answered may still hold a socket open: the report is
+  // out, so it must not keep doctor alive (unref: a clean run exits at once, without this timer).
+  setTimeout(() => process.exit(), 200).unref();
+  return report.summary.fail > 0 ? 1 : 0;
 }

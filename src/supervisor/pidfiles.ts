@@ -80,6 +80,34 @@ export async function reapStale(pidDir: string, options: { events?: CoreEvents; 
   return reaped;
 }
 
+export interface PidfileState {
+  file: string;
+  record: PidRecord | undefined;
+  /** live: its anyclaude still runs; orphan: anyclaude is gone, its server still runs (reapStale stops it); the rest as in ReapedPidfile. */
+  state: 'live' | 'orphan' | 'gone' | 'not-ours' | 'unreadable';
+  /** The server's command line as ps shows it, for an orphan. */
+  cmd?: string;
+}
+
+/** What reapStale would do with each pidfile, doing none of it (`anyclaude doctor`). */
+export async function inspectPidfiles(pidDir: string): Promise<PidfileState[]> {
+  const names = (await readdir(pidDir).catch(() => [])).filter((n) => n.endsWith('.json'));
+  if (names.length === 0) return [];
+  const processes = new Map((await psList()).map((p) => [p.pid, p]));
+  return Promise.all(
+    names.map(async (name): Promise<PidfileState> => {
+      const file = path.join(pidDir, name);
+      const record = await readRecord(file);
+      if (record === undefined) return { file, record, state: 'unreadable' };
+      if (isOurs(processes.get(record.anyclaudePid), record, undefined)) return { file, record, state: 'live' };
+      const running = processes.get(record.pid);
+      if (running === undefined || isZombie(running)) return { file, record, state: 'gone' };
+      if (record.pgid !== record.pid || !isOurs(running, record, [record.command, ...record.args])) return { file, record, state: 'not-ours' };
+      return { file, record, state: 'orphan', cmd: running.cmd ?? record.command };
+    }),
+  );
+}
+
 async function reapServer(record: PidRecord, running: ProcessDescriptor | undefined, timeoutMs: number): Promise<ReapedPidfile['outcome']> {
   if (running === undefined || isZombie(running)) return 'gone';
   // We only ever record group leaders; anything else is not a pidfile we wrote.
