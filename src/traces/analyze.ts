@@ -9,6 +9,7 @@
 import { TokenCounter } from '../proxy/token-counter.js';
 import type { Trace } from './trace-file.js';
 import { promptParts, type PartKind, type PromptParts } from './prompt-parts.js';
+import { reportedPromptTokens } from './reported-usage.js';
 
 export interface PartTokens {
   kind: PartKind;
@@ -61,7 +62,9 @@ export async function analyzeTrace(trace: Trace, options: { counter?: TokenCount
   for (const part of prompt.parts) raws.push((await counter.exact(model, [part.text])).raw ?? 0);
   const whole = await counter.exact(model, prompt.parts.map((p) => p.text));
   const rawTotal = whole.raw ?? 0;
-  const calibration = calibrate(counter, model, whole, rawTotal, prompt.source === 'upstream' ? (trace.metrics?.promptTokens ?? undefined) : undefined);
+  // A request the backend never got has no count of its own to calibrate by.
+  const reported = prompt.source === 'upstream' ? reportedPromptTokens(trace, prompt.protocol) : undefined;
+  const calibration = calibrate(counter, model, whole, rawTotal, reported);
   const ratio = calibration.kind === 'calibrated' ? calibration.ratio : 1;
   const tokens = roundToTotal(raws.map((r) => r * ratio));
   const total = tokens.reduce((n, t) => n + t, 0);

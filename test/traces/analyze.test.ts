@@ -5,6 +5,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Anthropic from '@anthropic-ai/sdk';
+import { createServer, type Server } from 'node:http';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Tiktoken } from 'js-tiktoken/lite';
 import p50k from 'js-tiktoken/ranks/p50k_base';
 import { startProxy, type Proxy } from '../../src/proxy/server.js';
@@ -12,7 +15,7 @@ import { UPSTREAM_PROFILES } from '../../src/translate/upstream-profile.js';
 import { analyzeTrace, roundToTotal, type Breakdown } from '../../src/traces/analyze.js';
 import { renderAnalysis } from '../../src/traces/analyze-view.js';
 import { readTrace, type Trace } from '../../src/traces/trace-file.js';
-import { capture } from '../support/fixtures.js';
+import { capture, FIXTURES_DIR } from '../support/fixtures.js';
 import { startHarness, type Harness } from '../support/proxy-harness.js';
 import { tempRoot, traceCalls, waitForTraces } from './real-traces.js';
 
@@ -179,6 +182,61 @@ describe('analyze: an Anthropic pass-through (claude backend) exchange', () => {
     expect(b.tools.share).toBeGreaterThan(Math.max(b.system.share, b.messages.share));
     expectPartsAddUp(b);
     expect(renderAnalysis(b)).toContain("15,000 of its tokens came from the backend's prompt cache");
+  });
+});
+
+describe("analyze: a claude pass-through of the real API's recorded reply", () => {
+  /** The bytes the API sent for turn 1 (input_tokens 18966: Claude's own tokenizer), after the status line. */
+  const recorded = readFileSync(join(FIXTURES_DIR, 'print-tool-turn/002-POST-v1_messages.response.txt'), 'utf8').replace(/^HTTP \d+\n\n/, '');
+  let api: Server;
+  let front: Proxy;
+  let root: string;
+  let reply = recorded;
+  beforeAll(async () => {
+    root = await tempRoot();
+    api = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.end(reply);
+      });
+    });
+    await new Promise<void>((resolve) => api.listen(0, '127.0.0.1', resolve));
+    const port = (api.address() as { port: number }).port;
+    front = await startProxy({
+      upstreams: [{ name: 'claude', url: `http://127.0.0.1:${port}`, protocol: 'anthropic', flavor: 'claude', model: undefined, contextWindow: undefined, profile: UPSTREAM_PROFILES.openai, apiKey: 'sk-ant-placeholder' }],
+      trace: root,
+    });
+  });
+  afterAll(async () => {
+    await front.close();
+    await new Promise((resolve) => api.close(resolve));
+  });
+
+  async function analyzeTurn(): Promise<Breakdown> {
+    const before = (await waitForTraces(root, 0)).length;
+    const client = new Anthropic({ baseURL: front.url, apiKey: front.key, maxRetries: 0 });
+    await client.messages.stream(toolTurn as never).finalMessage();
+    const files = await waitForTraces(root, before + 1);
+    return analyzeTrace(await load(files.sort().at(-1)!));
+  }
+
+  it("is calibrated to the API's own count of the request", async () => {
+    reply = recorded;
+    const b = await analyzeTurn();
+    expect(b.calibration).toMatchObject({ kind: 'calibrated', reportedTokens: 18_966 });
+    expect(b.total).toBe(18_966);
+    expect(b.tools.share).toBeGreaterThan(Math.max(b.system.share, b.messages.share));
+    expectPartsAddUp(b);
+  });
+
+  it('counts the tokens a turn wrote to the prompt cache: input + cache creation + cache read', async () => {
+    // The same reply as the API words it when the turn writes the cache: 3 uncached tokens, the rest cache creation.
+    reply = recorded.replace('"input_tokens":18966,"cache_creation_input_tokens":0', '"input_tokens":3,"cache_creation_input_tokens":18963');
+    expect(reply).not.toBe(recorded);
+    const b = await analyzeTurn();
+    expect(b.calibration).toMatchObject({ kind: 'calibrated', reportedTokens: 18_966 });
+    expect(b.total).toBe(18_966);
   });
 });
 
