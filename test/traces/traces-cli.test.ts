@@ -35,8 +35,9 @@ describe('anyclaude traces through the real bin', () => {
       body: JSON.stringify({ ...capture('print-tool-turn', 2).body, stream: true }),
     });
     await response.text();
-    [file] = await waitForTraces(join(home, 'traces'), 1);
-    id = basename(file!, '.json').replace(/^.*?Z-/, '');
+    const [written] = await waitForTraces(join(home, 'traces'), 1);
+    file = written!;
+    id = basename(file, '.json').replace(/^.*?Z-/, '');
   });
   afterAll(async () => {
     proxy?.child.kill('SIGTERM');
