@@ -4,6 +4,7 @@
  * each module its import check names; `--fix` rebuilds a broken or outdated one.
  */
 import { readdir } from 'node:fs/promises';
+import { execa } from 'execa';
 import { join } from 'node:path';
 import { MLX_LM_VENV, mlxRequirements } from '../../backends/mlx-lm-backend.js';
 import { MLX_OMNI_VENV } from '../../backends/mlx-omni-backend.js';
@@ -48,20 +49,26 @@ function venvCheck(name: string, known: VenvSpec | undefined, needed: boolean): 
     run: async (ctx) => {
       const dir = join(ctx.home, 'venvs', name);
       const spec = known ?? (await readVenvMarker(dir))?.spec;
-      if (spec === undefined) {
-        return { status: 'warn', detail: `${dir} was not made by this anyclaude (no spec recorded)`, fix: `remove it if nothing uses it: rm -rf ${dir}` };
-      }
+      if (spec === undefined) return interpreterOnly(dir);
       const health = await inspectVenv(spec, { home: ctx.home, timeoutMs: 3_500 });
       return judge(health.state, health.reason, spec, ctx, needed);
     },
   };
 }
 
+/** A venv made before its marker recorded a spec: all doctor can tell is whether its Python runs. */
+async function interpreterOnly(dir: string): Promise<CheckResult> {
+  const python = join(dir, 'bin', 'python');
+  const result = await execa(python, ['-c', ''], { reject: false, timeout: 3_000 });
+  if (result.exitCode === 0) return { status: 'pass', detail: `${dir}: its Python runs (made by an earlier anyclaude, so its requirements are not recorded)` };
+  return { status: 'warn', detail: `${dir}: ${python} does not run, and no spec is recorded to rebuild it from`, fix: `rm -rf ${dir} (anyclaude makes it again when it needs it)` };
+}
+
 function judge(state: 'missing' | 'healthy' | 'outdated' | 'broken', reason: string, spec: VenvSpec, ctx: DoctorContext, needed: boolean): CheckResult {
   const dir = join(ctx.home, 'venvs', spec.name);
   if (state === 'healthy') return { status: 'pass', detail: `${dir}: healthy, ${reason}` };
   if (state === 'missing') {
-    return { status: 'warn', detail: `${dir} is not installed yet${needed ? '; up installs it on first start (network, ~1 GB)' : ''}`, fix: `anyclaude up --backend ${spec.name} installs it (or wait for the first start)` };
+    return { status: 'warn', detail: `${dir} is not installed yet${needed ? '; up installs it on first start (network, ~1 GB)' : ''}`, fix: `anyclaude up --backend ${spec.name} --model <model> installs it on its first start` };
   }
   const python = ctx.settings.python;
   return {
