@@ -61,7 +61,8 @@ export function registerTracesCommand(program: Command): void {
     .option('--dir <path>', DIR_HELP)
     .action(async (ref: string, options: CommonOptions) => {
       const { path, trace, raw } = await load(options.dir ?? defaultTraceRoot(), ref);
-      process.stdout.write(options.json === true ? raw.endsWith('\n') ? raw : `${raw}\n` : `${renderShow(trace, path)}\n`);
+      const text = options.json === true ? raw.trimEnd() : renderShow(trace, path);
+      process.stdout.write(`${text}\n`);
     });
 
   traces
