@@ -6,7 +6,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { homeFromEnv } from '../run/run-file.js';
 import { locateConfigFiles } from '../settings/config-file.js';
-import { configView, describeSource, type ConfigView, type FilesView, type SettingView } from '../settings/config-view.js';
+import { configView, describeSource, type BackendView, type ConfigView, type FilesView, type SettingView } from '../settings/config-view.js';
 import { loadUpSettings } from '../settings/load-settings.js';
 import type { UpFlags } from '../settings/up-settings.js';
 import { addFlags, BACKEND_FLAGS } from './flag-specs.js';
@@ -58,17 +58,29 @@ async function locateFiles(home: string, cwd: string): Promise<FilesView> {
 /** The text form: files, settings, each backend's settings, aliases; a column of sources on the right. */
 export function formatConfig(view: ConfigView): string {
   const rows: Array<[string, string, string]> = [];
-  const setting = (name: string, s: SettingView): void => {
-    rows.push([`  ${name}`, show(s.value), describeSource(s.source)]);
+  const setting = (name: string, s: SettingView, unset = '(not set)'): void => {
+    rows.push([`  ${name}`, s.value === null ? unset : show(s.value), describeSource(s.source)]);
   };
   const out: string[] = ['Files', ...formatFiles(view.files), ''];
   const tables: Array<{ title: string; rows: Array<[string, string, string]> }> = [];
 
-  for (const [name, s] of Object.entries(view.settings)) setting(name, s);
+  for (const [name, s] of Object.entries(view.settings)) setting(name, s, name === 'backend' ? '(auto-detect)' : undefined);
   tables.push({ title: 'Settings (flag > environment > project file > user file > default)', rows: rows.splice(0) });
+  const keys = ['model', 'url', 'apiKey', 'context'] as const;
+  // Auto-detect lists every kind, mostly alike: kinds with the same settings share one table,
+  // and kinds with nothing set are only named.
+  const groups = new Map<string, { kinds: string[]; backend: BackendView }>();
+  const untouched: string[] = [];
   for (const [kind, b] of Object.entries(view.backends)) {
-    for (const key of ['model', 'url', 'apiKey', 'context'] as const) setting(key, b[key]);
-    tables.push({ title: b.alias === null ? kind : `${kind} (alias ${b.alias})`, rows: rows.splice(0) });
+    if (b.alias === null && keys.every((key) => b[key].source.kind === 'default')) untouched.push(kind);
+    else {
+      const same = JSON.stringify(b);
+      groups.set(same, { kinds: [...(groups.get(same)?.kinds ?? []), kind], backend: b });
+    }
+  }
+  for (const { kinds, backend } of groups.values()) {
+    for (const key of keys) setting(key, backend[key]);
+    tables.push({ title: `${kinds.join(', ')}${backend.alias === null ? '' : ` (alias ${backend.alias})`}`, rows: rows.splice(0) });
   }
   // One width for every table, so the sources line up down the page.
   const all = tables.flatMap((t) => t.rows);
@@ -78,6 +90,7 @@ export function formatConfig(view: ConfigView): string {
     out.push(table.title, ...table.rows.map(([n, v, s]) => `${n.padEnd(nameWidth)}  ${v.padEnd(valueWidth)}  ${s}`), '');
   }
 
+  if (untouched.length > 0) out.push(`Nothing set for ${untouched.join(', ')}`, '');
   const aliases = Object.entries(view.aliases);
   out.push('Aliases (use with --backend, ANYCLAUDE_MODE or "backend")');
   if (aliases.length === 0) out.push('  (none declared: add "backends" to a config file)');

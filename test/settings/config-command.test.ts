@@ -94,6 +94,20 @@ describe('anyclaude config', () => {
     }
   });
 
+  it('auto-detect: kinds with the same settings share a table, kinds with nothing set are only named', async () => {
+    const setup = await configSetup({ user: { context: 8192 } });
+    const result = await config(setup, [], { MLX_LM_MODEL: 'mlx-community/Qwen3-4B-4bit' });
+    const lines = result.stdout.split('\n').map((line) => line.replace(/ {2,}/g, '  ').trimEnd());
+    expect(lines).toContain('  backend  (auto-detect)  default');
+    expect(lines).toContain('mlx-omni, lmstudio, llama-cpp, ollama, openai, claude');
+    expect(lines).toContain('mlx-lm');
+    expect(lines).toContain('  model  mlx-community/Qwen3-4B-4bit  env MLX_LM_MODEL');
+    expect(lines.filter((line) => line === `  context  8192  user ${setup.userFile}`)).toHaveLength(2);
+    const empty = await config(await configSetup(), []);
+    expect(empty.stdout).toContain('\nNothing set for mlx-lm, mlx-omni, lmstudio, llama-cpp, ollama, openai, claude\n');
+    expect(empty.stdout).toContain('  (none declared: add "backends" to a config file)');
+  });
+
   it('a bad file: the message names the file, the key and what was expected, and the exit code is 1', async () => {
     const setup = await configSetup({ user: '{"context": "big"}' });
     const result = await config(setup, ['--json']);
