@@ -71,6 +71,7 @@ async function subfolders(root: string): Promise<string[]> {
  */
 export async function resolveTrace(root: string, ref: string): Promise<string> {
   if (await isFile(ref)) return ref;
+  if (ref.includes('/') || ref.endsWith('.json')) throw new AnyclaudeError('TRACE_NOT_FOUND', `no trace file ${ref}`, { fix: 'anyclaude traces list shows the files' });
   const files = await listTraceFiles(root);
   if (ref === 'latest' || ref === 'last') {
     // The newest file may be one the proxy is writing right now: the newest readable one is meant.

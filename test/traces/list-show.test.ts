@@ -81,6 +81,7 @@ describe('traces list and show', () => {
     // The newest file is the one cut short: latest means the newest that reads.
     expect(await resolveTrace(root, 'latest')).toBe(files[2]);
     await expectError(resolveTrace(root, 'ffffffffffffff'), 'TRACE_NOT_FOUND');
+    await expectError(resolveTrace(root, join(root, 'gone.json')), 'TRACE_NOT_FOUND');
     await expectError(resolveTrace(join(root, 'nothing-here'), 'latest'), 'NO_TRACES');
   });
 
