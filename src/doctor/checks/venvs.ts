@@ -48,7 +48,9 @@ function venvCheck(name: string, known: VenvSpec | undefined, needed: boolean): 
     timeoutMs: 4_000,
     run: async (ctx) => {
       const dir = join(ctx.home, 'venvs', name);
-      const spec = known ?? (await readVenvMarker(dir))?.spec;
+      const marker = await readVenvMarker(dir);
+      const spec = known ?? marker?.spec;
+      if (spec === undefined && marker === undefined) return { status: 'warn', detail: `${dir}: its install never finished (no marker), and no spec is recorded to rebuild it from`, fix: `rm -rf ${dir} (anyclaude makes it again when it needs it)` };
       if (spec === undefined) return interpreterOnly(dir);
       const health = await inspectVenv(spec, { home: ctx.home, timeoutMs: 3_500 });
       return judge(health.state, health.reason, spec, ctx, needed);
