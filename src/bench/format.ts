@@ -1,0 +1,41 @@
+/** Number formats shared by the bench's table, markdown and compare views (a missing value is "–"). */
+
+export const NONE = '–';
+
+export function ms(value: number | null): string {
+  if (value === null) return NONE;
+  return value < 1000 ? `${Math.round(value)} ms` : `${(value / 1000).toFixed(value < 10_000 ? 2 : 1)} s`;
+}
+
+export function rate(value: number | null): string {
+  if (value === null) return NONE;
+  return `${value < 10 ? value.toFixed(1) : Math.round(value)} tok/s`;
+}
+
+export function pct(value: number | null): string {
+  return value === null ? NONE : `${Math.round(value * 100)} %`;
+}
+
+export function count(value: number | null): string {
+  return value === null ? NONE : String(value);
+}
+
+/** Columns padded to their widest cell; `right` columns align numbers. */
+export function textTable(header: readonly string[], rows: ReadonlyArray<readonly string[]>, right: ReadonlySet<number> = new Set()): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]): string =>
+    cells
+      .map((cell, i) => (right.has(i) ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
+  return [line(header), line(widths.map((w) => '─'.repeat(w))), ...rows.map(line)].join('\n');
+}
+
+export function markdownTable(header: readonly string[], rows: ReadonlyArray<readonly string[]>, right: ReadonlySet<number> = new Set()): string {
+  const escape = (cell: string): string => cell.replace(/\|/g, '\\|');
+  return [
+    `| ${header.map(escape).join(' | ')} |`,
+    `| ${header.map((_, i) => (right.has(i) ? '---:' : '---')).join(' | ')} |`,
+    ...rows.map((r) => `| ${r.map(escape).join(' | ')} |`),
+  ].join('\n');
+}

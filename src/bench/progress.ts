@@ -1,0 +1,45 @@
+/**
+ * Progress while a bench runs, on stderr so stdout stays the report (`--json > run.json`): a bar
+ * redrawn in place on a terminal, a line per step anywhere else (CI logs).
+ */
+import type { BenchProgress } from './replayer.js';
+
+const WIDTH = 24;
+
+export interface ProgressOutput {
+  write(text: string): unknown;
+  isTTY?: boolean;
+}
+
+export class ProgressBar {
+  readonly #out: ProgressOutput;
+  readonly #startedAt = Date.now();
+  #drawn = false;
+
+  constructor(out: ProgressOutput) {
+    this.#out = out;
+  }
+
+  update(p: BenchProgress): void {
+    const elapsed = `${Math.round((Date.now() - this.#startedAt) / 1000)} s`;
+    if (this.#out.isTTY !== true) {
+      this.#out.write(`bench: ${p.backend}: ${p.detail} (${p.done}/${p.total}, ${elapsed})\n`);
+      return;
+    }
+    const filled = p.total === 0 ? WIDTH : Math.round((p.done / p.total) * WIDTH);
+    const bar = `${'█'.repeat(filled)}${'░'.repeat(WIDTH - filled)}`;
+    this.#out.write(`\r\x1b[2K${p.backend} ${bar} ${p.done}/${p.total} ${p.detail} · ${elapsed}`);
+    this.#drawn = true;
+  }
+
+  /** A log line above the bar. */
+  log(line: string): void {
+    if (this.#drawn) this.#out.write('\r\x1b[2K');
+    this.#out.write(`${line}\n`);
+  }
+
+  done(): void {
+    if (this.#drawn) this.#out.write('\r\x1b[2K');
+    this.#drawn = false;
+  }
+}
