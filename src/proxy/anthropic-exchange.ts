@@ -115,6 +115,7 @@ interface UsageShape {
   input_tokens?: number;
   output_tokens?: number;
   cache_read_input_tokens?: number;
+  cache_creation_input_tokens?: number;
 }
 
 /** Reads usage, first token and completeness out of a native Anthropic stream or message. */
@@ -166,7 +167,10 @@ class UsageWatcher {
   #usage(usage: UsageShape | undefined): void {
     if (usage === undefined) return;
     const cached = usage.cache_read_input_tokens ?? this.clock.cachedTokens ?? 0;
-    if (usage.input_tokens !== undefined) this.clock.promptTokens = usage.input_tokens + cached;
+    // The real API counts a prompt in three parts; a turn that writes the cache has almost all of
+    // it in cache_creation, and leaving that out showed a 20K-token prompt as ~3 tokens.
+    const created = usage.cache_creation_input_tokens ?? 0;
+    if (usage.input_tokens !== undefined) this.clock.promptTokens = usage.input_tokens + cached + created;
     if (usage.cache_read_input_tokens !== undefined) this.clock.cachedTokens = usage.cache_read_input_tokens;
     if (usage.output_tokens !== undefined) this.clock.outputTokens = usage.output_tokens;
   }

@@ -10,7 +10,11 @@ import { UPSTREAM_PROFILES } from '../../src/translate/upstream-profile.js';
 import { startHarness, type Harness } from '../support/proxy-harness.js';
 import { assertAnthropicStream } from '../support/anthropic-grammar.js';
 import { parseSse } from '../support/sse.js';
-import { capture } from '../support/fixtures.js';
+import { capture, FIXTURES_DIR } from '../support/fixtures.js';
+import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { startScriptedUpstream, type ScriptedUpstream } from '../support/scripted-upstream.js';
 
 describe('anthropic pass-through', () => {
@@ -124,5 +128,40 @@ describe('several backends in one proxy', () => {
     expect(await switched).toEqual({ from: 'mlx-lm', to: 'lmstudio' });
     expect(await ask('claude-opus-4-8')).toBe('from B');
     expect(() => proxy.switchUpstream('nope')).toThrow(/unknown backend "nope"; known: mlx-lm, lmstudio/);
+  });
+});
+
+describe("the real API's usage, as the proxy reads it", () => {
+  /** Turn 1's recorded reply (input_tokens 18966), worded as the API words a turn that writes the prompt cache. */
+  const writesCache = readFileSync(join(FIXTURES_DIR, 'print-tool-turn/002-POST-v1_messages.response.txt'), 'utf8')
+    .replace(/^HTTP \d+\n\n/, '')
+    .replace('"input_tokens":18966,"cache_creation_input_tokens":0', '"input_tokens":3,"cache_creation_input_tokens":18963');
+  let api: Server;
+  let front: Proxy;
+  beforeAll(async () => {
+    api = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.end(writesCache);
+      });
+    });
+    await new Promise<void>((resolve) => api.listen(0, '127.0.0.1', resolve));
+    const port = (api.address() as AddressInfo).port;
+    front = await startProxy({
+      upstreams: [{ name: 'claude', url: `http://127.0.0.1:${port}`, protocol: 'anthropic', flavor: 'claude', model: undefined, contextWindow: undefined, profile: UPSTREAM_PROFILES.openai, apiKey: 'sk-ant-placeholder' }],
+    });
+  });
+  afterAll(async () => {
+    await front.close();
+    await new Promise((resolve) => api.close(resolve));
+  });
+
+  it('counts the prompt as input + cache creation + cache read', async () => {
+    expect(writesCache).toContain('"cache_creation_input_tokens":18963');
+    const ended = new Promise<{ promptTokens?: number }>((resolve) => front.events.on('request:end', resolve));
+    const client = new Anthropic({ baseURL: front.url, apiKey: front.key, maxRetries: 0 });
+    await client.messages.stream(capture('print-tool-turn', 2).body as never).finalMessage();
+    expect((await ended).promptTokens).toBe(18_966);
   });
 });
