@@ -25,7 +25,7 @@ function proxyOptions(command: Command): Command {
     .option('--port <n>', 'port to listen on (default: a free one)', positiveInt)
     .option('--key <key>', 'API key clients must send (default: random per run)')
     .option('--context <tokens>', "the model's context window", positiveInt)
-    .option('--trace', 'write every exchange under ~/.anyclaude/traces/ (also ANYCLAUDE_DEBUG=1)')
+    .option('--trace', 'write every exchange under $ANYCLAUDE_HOME/traces/ (default ~/.anyclaude/traces/; also ANYCLAUDE_DEBUG=1)')
     .addOption(new Option('--api-key <key>', 'key the backend itself needs').env('ANYCLAUDE_UPSTREAM_API_KEY'));
 }
 
@@ -38,7 +38,7 @@ const UP_FLAGS: readonly FlagSpec[] = [
   ['--python <path>', 'Python used to create managed venvs (default: python3)'],
   ['--upgrade-venv', 'reinstall the managed venv even when it is healthy'],
   ['--key <key>', 'API key for the proxy (default: random per run)'],
-  ['--trace', 'write every exchange under ~/.anyclaude/traces/ (also ANYCLAUDE_DEBUG=1)'],
+  ['--trace', 'write every exchange under $ANYCLAUDE_HOME/traces/ (default ~/.anyclaude/traces/; also ANYCLAUDE_DEBUG=1)'],
   ['--proxy-only', 'start the backend and proxy, print the env for Claude Code, and do not run it (also PROXY_ONLY=true)'],
   ['--claude-bin <path>', 'the Claude Code to run (default: the one installed with anyclaude)'],
   ['--hotkey <key>', 'the key that flips between Claude Code and the dashboard (default: ctrl-])'],

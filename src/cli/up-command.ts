@@ -108,7 +108,7 @@ function hotkeyOf(settings: UpSettings): ReturnType<typeof parseHotkey> {
   } catch (error) {
     const where = settings.sources.get('hotkey') ?? 'the default';
     throw new AnyclaudeError('HOTKEY_INVALID', `${where}: ${error instanceof Error ? error.message : String(error)}`, {
-      fix: 'pass --hotkey ctrl-] (or set ANYCLAUDE_HOTKEY, or "hotkey" in ~/.anyclaude/config.json) with one of the keys above',
+      fix: `pass --hotkey ctrl-] (or set ANYCLAUDE_HOTKEY, or "hotkey" in ~/.anyclaude/config.json or the project's .anyclaude.json) with one of the keys above`,
     });
   }
 }
