@@ -25,7 +25,7 @@ export async function runDoctorCommand(flags: DoctorFlags): Promise<number> {
   const ctx = await doctorContext(flags);
   const report = await runDoctor(ctx, {
     fix: flags.fix === true,
-    ...(flags.json === true ? {} : { onRepair: (r) => process.stderr.write(`${r.ok ? 'fixed' : 'could not fix'} ${r.id}: ${r.result}\n`) }),
+    ...(flags.json === true ? {} : { onRepair: (id, action) => process.stderr.write(`fixing ${id}: ${action}…\n`) }),
   });
   process.stdout.write(flags.json === true ? `${JSON.stringify(toJson(report), null, 2)}\n` : renderText(report));
   // A server that accepted a probe and never answered may still hold a socket open: the report is

@@ -32,7 +32,8 @@ export async function doctorChecks(ctx: DoctorContext): Promise<Check[]> {
   return [nodeCheck, claudeCodeCheck, platformCheck, pythonCheck, ...(await venvChecks(ctx)), diskCheck, memoryCheck, ...BACKEND_CHECKS, modelCheck, portsCheck, orphansCheck, tracesCheck, configCheck, envCheck];
 }
 
-export async function runDoctor(ctx: DoctorContext, options: { fix: boolean; onRepair?: (outcome: RepairOutcome) => void }): Promise<DoctorReport> {
+/** `onRepair` hears of each repair as it starts: a venv rebuild takes minutes, and should not look like a hang. */
+export async function runDoctor(ctx: DoctorContext, options: { fix: boolean; onRepair?: (id: string, action: string) => void }): Promise<DoctorReport> {
   const started = performance.now();
   const checks = await doctorChecks(ctx);
   let reports = await runChecks(checks, ctx);
@@ -40,9 +41,8 @@ export async function runDoctor(ctx: DoctorContext, options: { fix: boolean; onR
   const repairs: RepairOutcome[] = [];
   for (const report of reports) {
     if (report.repair === undefined) continue;
-    const outcome = await repair(report);
-    repairs.push(outcome);
-    options.onRepair?.(outcome);
+    options.onRepair?.(report.id, report.repair.action);
+    repairs.push(await repair(report));
   }
   const repaired = new Set(repairs.map((r) => r.id));
   const again = await Promise.all(checks.filter((c) => repaired.has(c.id)).map((c) => runOne(c, ctx)));

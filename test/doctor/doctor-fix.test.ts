@@ -9,7 +9,7 @@ import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { ensureVenv } from '../../src/backends/venv.js';
 import { writePidfile } from '../../src/supervisor/pidfiles.js';
-import { check, deadPid, doctorJson, sandbox } from './support.js';
+import { check, deadPid, doctor, doctorJson, sandbox } from './support.js';
 
 function alive(pid: number): boolean {
   try {
@@ -172,5 +172,17 @@ describe('doctor --fix: traces', () => {
     expect((await stat(folder)).mode & 0o777).toBe(0o700);
     expect((await stat(file)).mode & 0o777).toBe(0o600);
     expect(check(after.json, 'traces')).toMatchObject({ status: 'pass', detail: `${root}: 1 trace file, folders 0700, files 0600` });
+  });
+
+  it('says what it is fixing as it starts, what it did at the end, and shows the check passing', async () => {
+    const box = await sandbox();
+    const root = join(box.home, 'traces');
+    await mkdir(root, { recursive: true });
+    await chmod(root, 0o755);
+    const run = await doctor(box, ['--fix']);
+    expect(run.stderr).toBe(`fixing traces: make ${root} private (folders 0700, files 0600)…`);
+    expect(run.stdout).toContain(`\nfixed traces: made 1 path under ${root} private (folders 0700, files 0600)\n`);
+    expect(run.stdout).toMatch(/^✓ pass {2}traces +/m);
+    expect((await stat(root)).mode & 0o777).toBe(0o700);
   });
 });
