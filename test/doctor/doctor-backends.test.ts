@@ -116,6 +116,23 @@ describe('backend:ollama', () => {
   });
 });
 
+describe('backend', () => {
+  it('names the server auto-detection would pick, looking where --backend-port says', async () => {
+    const box = await sandbox();
+    const ollama = await jsonServer({ '/': 'Ollama is running', '/api/ps': { models: [{ name: 'qwen3:4b', context_length: 40_960 }] } });
+    cleanups.push(() => ollama.close());
+    const { json } = await doctorJson(box, ['--backend-port', String(ollama.port)]);
+    expect(check(json, 'backend')).toEqual({ id: 'backend', title: 'Backend', status: 'pass', detail: `up would auto-detect ollama: Ollama at ${ollama.url}, qwen3:4b loaded, 40960-token context`, fix: null });
+    expect(check(json, 'backend:ollama').status).toBe('pass');
+  });
+
+  it('says which backends are named, and where that came from', async () => {
+    const box = await sandbox();
+    const { json } = await doctorJson(box, [], { ANYCLAUDE_MODE: 'ollama' });
+    expect(check(json, 'backend')).toMatchObject({ status: 'pass', detail: 'up uses ollama (env ANYCLAUDE_MODE)' });
+  });
+});
+
 describe('backend:lmstudio', () => {
   it("reads the loaded instance's context from LM Studio's API and fails under 24K with the lms command that fixes it", async () => {
     const box = await sandbox();

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { check, doctor, doctorJson, sandbox, type DoctorJson, type Sandbox } from './support.js';
 
-const ALWAYS = ['node', 'claude-code', 'platform', 'python', 'disk', 'memory', 'backend:lmstudio', 'backend:ollama', 'backend:llama-cpp', 'backend:mlx-lm', 'model', 'ports', 'orphans', 'traces', 'config', 'env'];
+const ALWAYS = ['node', 'claude-code', 'platform', 'python', 'disk', 'memory', 'backend', 'backend:lmstudio', 'backend:ollama', 'backend:llama-cpp', 'backend:mlx-lm', 'model', 'ports', 'orphans', 'traces', 'config', 'env'];
 
 describe('doctor --json on a clean setup', () => {
   let box: Sandbox;
@@ -59,6 +59,17 @@ describe('doctor --json on a clean setup', () => {
     expect(check(json, 'model')).toMatchObject({ status: 'skip', fix: null });
     expect(check(json, 'memory').status).toBe('skip');
   });
+
+  it('says whether up would find a backend: with no server running, only Apple Silicon can start one', () => {
+    const backend = check(json, 'backend');
+    if (process.platform === 'darwin' && process.arch === 'arm64') {
+      expect(backend).toMatchObject({ status: 'pass', detail: 'no server running; up would start mlx_lm.server (Apple Silicon)' });
+    } else {
+      expect(backend.status).toBe('fail');
+      expect(backend.detail).toBe('no model server found (no LM Studio server at http://127.0.0.1:1234; no Ollama at http://127.0.0.1:11434; no llama-server at http://127.0.0.1:8080): `anyclaude up` would stop here');
+      expect(backend.fix).toContain('anyclaude up --backend mlx-lm --model <model>');
+    }
+  });
 });
 
 describe('doctor text output', () => {
@@ -69,7 +80,7 @@ describe('doctor text output', () => {
     expect(run.stdout).toMatch(/^✓ pass {2}node +\d+\.\d+\.\d+ at /m);
     expect(run.stdout).toMatch(/^✗ fail {2}env +HTTP_PROXY=http:\/\/proxy\.example:3128 and NO_PROXY does not name 127\.0\.0\.1/m);
     expect(run.stdout).toMatch(/^ +fix: export NO_PROXY=127\.0\.0\.1,localhost/m);
-    expect(run.stdout).toMatch(/^\d+ pass, \d+ warn, 1 fail, \d+ skip \(\d+\.\d s\): fix the failures above$/m);
+    expect(run.stdout).toMatch(/^\d+ pass, \d+ warn, [1-9]\d* fail, \d+ skip \(\d+\.\d s\): fix the failures above$/m);
   });
 });
 

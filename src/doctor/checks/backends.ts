@@ -8,6 +8,7 @@ import type { BackendName } from '../../backends/backend.js';
 import { findLlamaServer, LLAMA_SERVER_DEFAULT_PORT, probeLlamaServer } from '../../backends/llama-cpp-backend.js';
 import { discoverLmStudio, isChatModel, LMSTUDIO_DEFAULT_PORT, type LmStudioModel } from '../../backends/lmstudio-backend.js';
 import { bestMatches, readContextWindow, resolveModel } from '../../backends/model-resolver.js';
+import { DETECT_ORDER } from '../../backends/registry.js';
 import { loadedModels, ollamaUrl, OLLAMA_SMALL_CONTEXT } from '../../backends/ollama-backend.js';
 import { isOk, listOpenAIModels, loopbackUrl, probe } from '../../backends/openai-backend.js';
 import { normalizeBaseUrl } from '../../core/base-url.js';
@@ -46,12 +47,23 @@ function portOrDefault(ctx: DoctorContext, name: BackendName, port: number): str
   return url !== undefined ? normalizeBaseUrl(url) : loopbackUrl(ctx.settings.backendPort ?? port);
 }
 
+/** One look per backend per run: `backend:<name>` and `backend` (what auto-detection picks) share it. */
+const looked = new WeakMap<DoctorContext, Map<BackendName, Promise<CheckResult>>>();
+
+function lookOnce(ctx: DoctorContext, name: BackendName, look: () => Promise<CheckResult>): Promise<CheckResult> {
+  const mine = looked.get(ctx) ?? new Map<BackendName, Promise<CheckResult>>();
+  looked.set(ctx, mine);
+  const pending = mine.get(name) ?? look();
+  mine.set(name, pending);
+  return pending;
+}
+
 function backendCheck(name: BackendName, title: string, locate: (ctx: DoctorContext) => string, run: (ctx: DoctorContext, url: string) => Promise<CheckResult>): Check {
   return {
     id: `backend:${name}`,
     title,
     timeoutMs: BACKEND_TIMEOUT_MS,
-    run: (ctx) => run(ctx, locate(ctx)),
+    run: (ctx) => lookOnce(ctx, name, () => run(ctx, locate(ctx))),
     onTimeout: (ctx, ms) => {
       const detail = `${locate(ctx)} accepted the connection but did not answer within ${seconds(ms)}`;
       const fix = `find what listens there (lsof -nP -iTCP:${portOf(locate(ctx))} -sTCP:LISTEN) and restart or stop it`;
@@ -161,4 +173,42 @@ async function runningMlx(ctx: DoctorContext, url: string, model: string | undef
   return contextVerdict(window, `mlx_lm.server at ${url}, serving ${model ?? 'its default model'}`, `pass --context <tokens>, or serve a model with a context of ${GOOD_CONTEXT} or more`);
 }
 
-export const BACKEND_CHECKS: readonly Check[] = [lmStudioCheck, ollamaCheck, llamaCppCheck, mlxLmCheck];
+const DETECTED: ReadonlyArray<[BackendName, Check]> = [
+  ['lmstudio', lmStudioCheck],
+  ['ollama', ollamaCheck],
+  ['llama-cpp', llamaCppCheck],
+];
+
+/** What `up` would use: the backends named, or what auto-detection finds (the first running server, in DETECT_ORDER). */
+export const chosenBackendCheck: Check = {
+  id: 'backend',
+  title: 'Backend',
+  timeoutMs: BACKEND_TIMEOUT_MS + 500,
+  run: async (ctx, signal) => {
+    if (ctx.named !== undefined) return { status: 'pass', detail: `up uses ${ctx.named.join(', ')} (${ctx.settings.sources.get('backend') ?? 'named'})` };
+    const [pointed, ...others] = ctx.settings.pointed;
+    if (pointed !== undefined && others.length === 0) return { status: 'pass', detail: `up uses ${pointed}: its URL variable is set` };
+    const order = DETECTED.filter(([name]) => DETECT_ORDER.includes(name));
+    const seen = await Promise.all(order.map(async ([name, check]) => ({ name, result: await within(check.run(ctx, signal), BACKEND_TIMEOUT_MS) })));
+    const found = seen.find((s) => s.result !== undefined && s.result.status !== 'skip');
+    if (found?.result !== undefined) return { status: 'pass', detail: `up would auto-detect ${found.name}: ${found.result.detail}` };
+    if (ctx.platform === 'darwin' && ctx.arch === 'arm64') return { status: 'pass', detail: 'no server running; up would start mlx_lm.server (Apple Silicon)' };
+    const url = ctx.backend('openai').url;
+    if (url !== undefined) return { status: 'pass', detail: `no LM Studio, Ollama or llama-server answers; up would try ${url} as an OpenAI-compatible server` };
+    return {
+      status: 'fail',
+      detail: `no model server found (${seen.map((s) => s.result?.detail ?? `${s.name}: no answer`).join('; ')}): \`anyclaude up\` would stop here`,
+      fix: 'start one (LM Studio: lms server start; Ollama: ollama serve; llama-server -m model.gguf -c 65536 --jinja), or name one: anyclaude up --backend mlx-lm --model <model>',
+    };
+  },
+};
+
+function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), ms);
+  });
+  return Promise.race([promise.catch(() => undefined), timeout]).finally(() => clearTimeout(timer));
+}
+
+export const BACKEND_CHECKS: readonly Check[] = [chosenBackendCheck, lmStudioCheck, ollamaCheck, llamaCppCheck, mlxLmCheck];
