@@ -106,6 +106,24 @@ describe('env', () => {
   });
 });
 
+describe('claude-code and python', () => {
+  it('fails a Claude Code named by ANYCLAUDE_CLAUDE_BIN that does not exist, and says to point it elsewhere or unset it', async () => {
+    const box = await sandbox();
+    const { json } = await doctorJson(box, [], { ANYCLAUDE_CLAUDE_BIN: join(box.dir, 'no-claude') });
+    expect(check(json, 'claude-code')).toMatchObject({ status: 'fail', fix: 'point ANYCLAUDE_CLAUDE_BIN at a claude binary, or leave it unset to use the bundled Claude Code 2.1.197' });
+    expect(check(json, 'claude-code').detail).toBe(`ANYCLAUDE_CLAUDE_BIN ${join(box.dir, 'no-claude')} does not exist`);
+  });
+
+  it('fails a Python that cannot run when the backend needs a venv, and only warns when it does not', async () => {
+    const box = await sandbox();
+    await writeFile(join(box.home, 'config.json'), JSON.stringify({ python: join(box.dir, 'no-python') }));
+    const needed = await doctorJson(box, ['--backend', 'mlx-lm']);
+    expect(check(needed.json, 'python')).toMatchObject({ status: 'fail', detail: `cannot run ${join(box.dir, 'no-python')}` });
+    const unneeded = await doctorJson(box, ['--backend', 'ollama']);
+    expect(check(unneeded.json, 'python')).toMatchObject({ status: 'warn', detail: `cannot run ${join(box.dir, 'no-python')} (needed only for mlx-lm and mlx-omni, which this setup does not use)` });
+  });
+});
+
 describe('config', () => {
   it('names the file and the key of an invalid config file, and fails', async () => {
     const box = await sandbox();

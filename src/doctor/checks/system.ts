@@ -5,7 +5,7 @@ import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { execa } from 'execa';
 import { pinnedClaudeCodeVersion, resolveClaude } from '../../claude/claude-code.js';
-import { errorMessage } from '../../core/errors.js';
+import { AnyclaudeError, errorMessage } from '../../core/errors.js';
 import { packageFile } from '../../core/package-root.js';
 import { modelSearchPlaces } from '../../backends/model-resolver.js';
 import type { Check, CheckResult, DoctorContext } from '../types.js';
@@ -50,7 +50,8 @@ export const claudeCodeCheck: Check = {
         fix: found.source === 'path' ? `reinstall anyclaude so its bundled Claude Code ${pinned} is installed (npm install -g anyclaude)` : `unset ANYCLAUDE_CLAUDE_BIN (or drop --claude-bin) to run the bundled ${pinned}, or install it: npm install -g @anthropic-ai/claude-code@${pinned}`,
       };
     } catch (error) {
-      return { status: 'fail', detail: errorMessage(error), fix: `npm install -g @anthropic-ai/claude-code@${pinned}` };
+      const fix = error instanceof AnyclaudeError && error.fix !== undefined ? error.fix : `npm install -g @anthropic-ai/claude-code@${pinned}`;
+      return { status: 'fail', detail: errorMessage(error), fix };
     }
   },
 };
