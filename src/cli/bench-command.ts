@@ -4,7 +4,7 @@
  * `anyclaude bench compare <dir>`: saved runs side by side.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { Command } from 'commander';
 import { loadRuns, renderComparison } from '../bench/compare.js';
 import { ProgressBar } from '../bench/progress.js';
@@ -54,7 +54,8 @@ const defaultIo = (): BenchIo => ({ env: process.env, stdout: process.stdout, st
 export async function runBenchCommand(folder: string, flags: BenchFlags, io: BenchIo = defaultIo()): Promise<BenchRun> {
   const home = homeFromEnv(io.env);
   const settings = await loadUpSettings(flags, { env: io.env, home });
-  const input = await loadReplay(resolve(folder));
+  // As given (a relative path stays relative): reports name it, and a README should not show one machine's folders.
+  const input = await loadReplay(folder);
   const bar = new ProgressBar(io.stderr);
   let run: BenchRun;
   try {
