@@ -7,7 +7,7 @@ import { configCheck, envCheck, orphansCheck, portsCheck, tracesCheck } from './
 import { memoryCheck, modelCheck } from './checks/model.js';
 import { claudeCodeCheck, diskCheck, nodeCheck, platformCheck, pythonCheck } from './checks/system.js';
 import { venvChecks } from './checks/venvs.js';
-import { runChecks, runOne, summarize, type Summary } from './runner.js';
+import { runChecks, summarize, type Summary } from './runner.js';
 import { errorMessage } from '../core/errors.js';
 import type { Check, CheckReport, DoctorContext } from './types.js';
 
@@ -44,9 +44,11 @@ export async function runDoctor(ctx: DoctorContext, options: { fix: boolean; onR
     options.onRepair?.(report.id, report.repair.action);
     repairs.push(await repair(report));
   }
-  const repaired = new Set(repairs.map((r) => r.id));
-  const again = await Promise.all(checks.filter((c) => repaired.has(c.id)).map((c) => runOne(c, ctx)));
-  reports = reports.map((r) => again.find((a) => a.id === r.id) ?? r);
+  if (repairs.length > 0) {
+    // Everything again, not just what was repaired: stopping a leftover server frees its port too.
+    // A fresh context object: checks remember what they found per context, and that is stale now.
+    reports = await runChecks(await doctorChecks({ ...ctx }), { ...ctx });
+  }
   return { checks: reports, summary: summarize(reports), repairs, ms: performance.now() - started };
 }
 

@@ -40,7 +40,10 @@ export function summarize(reports: readonly CheckReport[]): Summary {
 
 /** Evidence is one line: a multi-line server message is folded. */
 function oneLine(text: string): string {
-  return text.replace(/\s*\n\s*/g, '; ').trim();
+  return text
+    .replace(/:\s*\n\s*/g, ': ')
+    .replace(/\s*\n\s*/g, '; ')
+    .trim();
 }
 
 export function seconds(ms: number): string {

@@ -193,6 +193,15 @@ describe('model', () => {
     expect(missing.run.code).toBe(1);
   });
 
+  it("leaves a server's model name to the backend without --backend, and fails it when mlx-lm must load it from disk", async () => {
+    const box = await sandbox();
+    const auto = await doctorJson(box, ['--model', 'qwen3-coder:30b']);
+    expect(check(auto.json, 'model')).toMatchObject({ status: 'skip', detail: 'qwen3-coder:30b is no model on this machine; the server up detects may serve it by that name (see backend)' });
+    const mlx = await doctorJson(box, ['--backend', 'mlx-lm', '--model', 'qwen3-coder:30b']);
+    expect(check(mlx.json, 'model').status).toBe('fail');
+    expect(check(mlx.json, 'model').detail).toMatch(/^no local model matches "qwen3-coder:30b"; searched: /);
+  });
+
   it('reads the chat template inside a GGUF file', async () => {
     const box = await sandbox();
     const file = join(box.dir, 'coder.gguf');

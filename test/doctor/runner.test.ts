@@ -39,10 +39,10 @@ describe('runChecks', () => {
 
   it('turns a check that throws into a failure that says so, and folds multi-line evidence into one line', async () => {
     const throws: Check = { id: 'throws', title: 'Throws', run: () => Promise.reject(new Error('boom')) };
-    const lines: Check = { id: 'lines', title: 'Lines', run: () => Promise.resolve({ status: 'pass', detail: 'one\n  two\nthree' }) };
+    const lines: Check = { id: 'lines', title: 'Lines', run: () => Promise.resolve({ status: 'pass', detail: 'one\n  two\nsearched:\n  /a\n  /b' }) };
     const reports = await runChecks([throws, lines], ctx);
     expect(reports[0]).toMatchObject({ status: 'fail', detail: 'the check itself failed: boom' });
-    expect(reports[1]).toMatchObject({ status: 'pass', detail: 'one; two; three', fix: null });
+    expect(reports[1]).toMatchObject({ status: 'pass', detail: 'one; two; searched: /a; /b', fix: null });
     expect(summarize(reports)).toEqual({ pass: 1, warn: 0, fail: 1, skip: 0 });
   });
 });

@@ -35,8 +35,12 @@ export const portsCheck: Check = {
     if (ctx.settings.backendPort !== undefined) {
       wanted.push({ port: ctx.settings.backendPort, role: `--backend-port${starts.length > 0 ? `, where up starts ${starts.join(', ')}` : ', where up looks for the backend'}`, mustBeFree: starts.length > 0 });
     } else {
-      const ollamaPort = Number(new URL(ollamaUrl({}, ctx.env)).port);
-      wanted.push({ port: LMSTUDIO_DEFAULT_PORT, role: 'LM Studio', mustBeFree: false }, { port: ollamaPort, role: 'Ollama', mustBeFree: false }, { port: LLAMA_SERVER_DEFAULT_PORT, role: 'llama-server', mustBeFree: false });
+      // OLLAMA_HOST may name another machine: only a port on this one is ours to look at.
+      const ollama = new URL(ollamaUrl({}, ctx.env));
+      const local = ['127.0.0.1', 'localhost', '[::1]'].includes(ollama.hostname);
+      wanted.push({ port: LMSTUDIO_DEFAULT_PORT, role: 'LM Studio', mustBeFree: false });
+      if (local) wanted.push({ port: Number(ollama.port), role: 'Ollama', mustBeFree: false });
+      wanted.push({ port: LLAMA_SERVER_DEFAULT_PORT, role: 'llama-server', mustBeFree: false });
     }
     const seen = await Promise.all(wanted.map(async (w) => ({ ...w, holder: await portHolder(w.port) })));
     const detail = seen.map((s) => `${s.port} (${s.role}): ${s.holder === undefined ? 'free' : `held by ${describeHolder(s.holder)}`}`).join('; ');

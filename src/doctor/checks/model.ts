@@ -46,8 +46,15 @@ async function locate(ctx: DoctorContext): Promise<Found> {
     const model = await resolveModel(chosen.query, { env: ctx.env });
     return model.kind === 'local' ? { kind: 'resolved', model, files: await readModelFiles(model) } : { kind: 'resolved', model };
   } catch (error) {
+    // Without --backend, a name that is no local model may be what the detected server calls it (qwen3-coder:30b).
+    if (chosen.backend === undefined && !looksLikePath(chosen.query)) return { kind: 'none', why: `${chosen.query} is no model on this machine; the server up detects may serve it by that name (see backend)` };
     return { kind: 'error', error };
   }
+}
+
+/** As the resolver reads a query: a path (or a .gguf file) must exist; a name may belong to a server. */
+function looksLikePath(query: string): boolean {
+  return /^(\/|\.{1,2}(\/|$)|~)/.test(query.trim()) || /\.gguf$/i.test(query.trim());
 }
 
 async function readModelFiles(model: LocalModel): Promise<ModelFiles> {
