@@ -1,10 +1,13 @@
 /**
  * `npx tsx scripts/bench-doctor.ts [runs]`: wall time of `node bin/anyclaude.js doctor --json`, Node's
- * start-up included, on setups with nothing to fix. Goal: < 3 s for a full run.
- *   - empty: a fresh ANYCLAUDE_HOME (no venv, no model, no server running).
+ * start-up included, on setups with nothing for --fix to do. Goal: < 3 s for a full run.
+ *   - empty: a fresh ANYCLAUDE_HOME (no venv, no model); no server runs, so off Apple Silicon the
+ *     `backend` check fails (as `up` would), after three probes of closed ports.
  *   - mlx-lm: the test fixture's home (a real mlx-lm venv, inspected with its Python) and the
  *     SmolLM2 model folder, with --backend mlx-lm --model <it>; only when the fixture exists.
- *   - ollama: the empty home plus a local HTTP server speaking Ollama's API with a model loaded.
+ *     (SmolLM2's 8K context fails backend:mlx-lm: a finding, not something --fix repairs.)
+ *   - ollama: a healthy setup: the empty home plus a local HTTP server speaking Ollama's API with
+ *     a 64K-context model loaded, --backend ollama --url <it>: nothing fails.
  * Runs one after another; the load average is printed, since on a shared machine it moves the numbers.
  * Run `npm run build` first: it measures the built bin. Printed, never asserted.
  */
