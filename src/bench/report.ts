@@ -57,7 +57,9 @@ function backendLine(b: BackendResult): string {
   if (b.error !== null) return `${b.backend}: failed — ${b.error}`;
   const how = b.managed ? 'started by anyclaude, cold' : 'already running (its cache may not be cold)';
   const warm = b.warmup === null ? 'no warm-up (no system prompt to remember)' : `warm-up ${b.warmup.ok ? ms(b.warmup.ms) : `failed: ${b.warmup.detail}`}${b.warmup.restarted ? ' after a cold restart' : ''}`;
-  return `${b.backend} · ${b.model ?? 'model per request'} · ${how}, context ${b.contextWindow ?? 'unknown'} · started in ${ms(b.startMs)} · ${warm}`;
+  // A local path says little beyond its folder's name, and shows the user's folders in a shared report.
+  const model = b.model === null ? 'model per request' : /^[/~.]/.test(b.model) ? shortModel(b.model) : b.model;
+  return `${b.backend} · ${model} · ${how}, context ${b.contextWindow ?? 'unknown'} · started in ${ms(b.startMs)} · ${warm}`;
 }
 
 function heading(run: BenchRun): string[] {
