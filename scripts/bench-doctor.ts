@@ -74,8 +74,13 @@ async function main(): Promise<void> {
   for (const mode of modes) {
     await once(mode); // warm the disk cache, as a second run in a shell would be
     const samples: number[] = [];
-    for (let i = 0; i < RUNS; i++) samples.push((await once(mode)).ms);
-    console.log(`${mode.name.padEnd(7)} ${stats(samples)}`);
+    let failed = 0;
+    for (let i = 0; i < RUNS; i++) {
+      const run = await once(mode);
+      samples.push(run.ms);
+      failed = run.failed;
+    }
+    console.log(`${mode.name.padEnd(7)} ${stats(samples)}  (${failed} check${failed === 1 ? '' : 's'} failing)`);
   }
   console.log(`load average after: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   ollama.close();

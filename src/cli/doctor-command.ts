@@ -1,5 +1,6 @@
 /** `anyclaude doctor [--json] [--fix]` with up's backend flags: checks the setup `up` would use. */
 import type { Command } from 'commander';
+import { upstreamAgent } from '../core/upstream.js';
 import { doctorContext } from '../doctor/context.js';
 import { runDoctor } from '../doctor/doctor.js';
 import { renderText, toJson } from '../doctor/render.js';
@@ -28,8 +29,9 @@ export async function runDoctorCommand(flags: DoctorFlags): Promise<number> {
     ...(flags.json === true ? {} : { onRepair: (id, action) => process.stderr.write(`fixing ${id}: ${action}…\n`) }),
   });
   process.stdout.write(flags.json === true ? `${JSON.stringify(toJson(report), null, 2)}\n` : renderText(report));
-  // A server that accepted a probe and never answered may still hold a socket open: the report is
-  // out, so it must not keep doctor alive (unref: a clean run exits at once, without this timer).
+  // The probes' kept-alive sockets (30 s) and a server that accepted one and never answered must
+  // not keep doctor alive once the report is out: close them, and exit regardless soon after.
+  void upstreamAgent.destroy().catch(() => undefined);
   setTimeout(() => process.exit(), 200).unref();
   return report.summary.fail > 0 ? 1 : 0;
 }

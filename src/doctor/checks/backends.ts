@@ -63,13 +63,18 @@ function backendCheck(name: BackendName, title: string, locate: (ctx: DoctorCont
     id: `backend:${name}`,
     title,
     timeoutMs: BACKEND_TIMEOUT_MS,
-    run: (ctx) => lookOnce(ctx, name, () => run(ctx, locate(ctx))),
+    run: (ctx) => lookOnce(ctx, name, () => (ctx.named !== undefined && !ctx.named.includes(name) ? notNamed(ctx.named) : run(ctx, locate(ctx)))),
     onTimeout: (ctx, ms) => {
       const detail = `${locate(ctx)} accepted the connection but did not answer within ${seconds(ms)}`;
       const fix = `find what listens there (lsof -nP -iTCP:${portOf(locate(ctx))} -sTCP:LISTEN) and restart or stop it`;
       return isNamed(ctx, name) ? { status: 'fail', detail, fix } : { status: 'warn', detail, fix };
     },
   };
+}
+
+/** --url and --backend-port are meant for the backends named: another one is not looked for there. */
+async function notNamed(named: readonly BackendName[]): Promise<CheckResult> {
+  return { status: 'skip', detail: `not used: up uses ${named.join(', ')}` };
 }
 
 function portOf(url: string): string {
@@ -167,7 +172,7 @@ export const mlxLmCheck = backendCheck('mlx-lm', 'mlx_lm.server', (ctx) => ctx.b
 async function runningMlx(ctx: DoctorContext, url: string, model: string | undefined, context: number | undefined): Promise<CheckResult> {
   const apiKey = ctx.backend('mlx-lm').apiKey;
   const models = await listOpenAIModels(url, apiKey === undefined ? {} : { apiKey });
-  if (models === undefined) return { status: 'fail', detail: `no mlx_lm.server answers ${url}/v1/models`, fix: 'start it (mlx_lm.server --model <model> --port <port>), or fix MLX_LM_URL / --url; unset MLX_LM_URL to let anyclaude start one' };
+  if (models === undefined) return absent(ctx, 'mlx-lm', `no mlx_lm.server answers ${url}/v1/models`, 'start it (mlx_lm.server --model <model> --port <port>), or fix MLX_LM_URL / --url; unset MLX_LM_URL to let anyclaude start one');
   const local = model === undefined ? undefined : await resolveModel(model, { env: ctx.env }).catch(() => undefined);
   const window = context ?? (local?.kind === 'local' ? await readContextWindow(local.path) : undefined);
   return contextVerdict(window, `mlx_lm.server at ${url}, serving ${model ?? 'its default model'}`, `pass --context <tokens>, or serve a model with a context of ${GOOD_CONTEXT} or more`);
