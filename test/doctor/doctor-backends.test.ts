@@ -131,6 +131,15 @@ describe('backend', () => {
     const { json } = await doctorJson(box, [], { ANYCLAUDE_MODE: 'ollama' });
     expect(check(json, 'backend')).toMatchObject({ status: 'pass', detail: 'up uses ollama (env ANYCLAUDE_MODE)' });
   });
+
+  it('fails the Anthropic pass-through without a key, and passes it with one', async () => {
+    const box = await sandbox();
+    const without = await doctorJson(box, ['--backend', 'claude']);
+    expect(check(without.json, 'backend')).toMatchObject({ status: 'fail', detail: 'up uses claude (flag --backend), but the claude backend needs an Anthropic API key and ANTHROPIC_API_KEY is not set' });
+    const withKey = await doctorJson(box, ['--backend', 'claude'], { ANTHROPIC_API_KEY: 'sk-ant-api03-doctor-test' });
+    expect(check(withKey.json, 'backend')).toMatchObject({ status: 'pass', detail: 'up uses claude (flag --backend)' });
+    expect(withKey.json.checks.filter((c) => c.id.startsWith('backend:')).map((c) => c.status)).toEqual(['skip', 'skip', 'skip', 'skip']);
+  });
 });
 
 describe('backend:lmstudio', () => {

@@ -190,7 +190,7 @@ export const chosenBackendCheck: Check = {
   title: 'Backend',
   timeoutMs: BACKEND_TIMEOUT_MS + 500,
   run: async (ctx, signal) => {
-    if (ctx.named !== undefined) return { status: 'pass', detail: `up uses ${ctx.named.join(', ')} (${ctx.settings.sources.get('backend') ?? 'named'})` };
+    if (ctx.named !== undefined) return namedBackends(ctx, ctx.named);
     const [pointed, ...others] = ctx.settings.pointed;
     if (pointed !== undefined && others.length === 0) return { status: 'pass', detail: `up uses ${pointed}: its URL variable is set` };
     const order = DETECTED.filter(([name]) => DETECT_ORDER.includes(name));
@@ -207,6 +207,16 @@ export const chosenBackendCheck: Check = {
     };
   },
 };
+
+/** The named backends; the Anthropic pass-through has no server to look at, only a key to have. */
+function namedBackends(ctx: DoctorContext, named: readonly BackendName[]): CheckResult {
+  const detail = `up uses ${named.join(', ')} (${ctx.settings.sources.get('backend') ?? 'named'})`;
+  const key = ctx.backend('claude').apiKey ?? ctx.env.ANTHROPIC_API_KEY;
+  if (named.includes('claude') && (key === undefined || key === '')) {
+    return { status: 'fail', detail: `${detail}, but the claude backend needs an Anthropic API key and ANTHROPIC_API_KEY is not set`, fix: 'export ANTHROPIC_API_KEY=sk-ant-… (create one at console.anthropic.com), or choose a local backend with --backend' };
+  }
+  return { status: 'pass', detail };
+}
 
 function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
   let timer: NodeJS.Timeout | undefined;
