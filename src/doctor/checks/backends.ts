@@ -65,8 +65,10 @@ function backendCheck(name: BackendName, title: string, locate: (ctx: DoctorCont
     timeoutMs: BACKEND_TIMEOUT_MS,
     run: (ctx) => lookOnce(ctx, name, () => (ctx.named !== undefined && !ctx.named.includes(name) ? notNamed(ctx.named) : run(ctx, locate(ctx)))),
     onTimeout: (ctx, ms) => {
-      const detail = `${locate(ctx)} accepted the connection but did not answer within ${seconds(ms)}`;
-      const fix = `find what listens there (lsof -nP -iTCP:${portOf(locate(ctx))} -sTCP:LISTEN) and restart or stop it`;
+      const where = locate(ctx);
+      const server = /^https?:\/\//.test(where);
+      const detail = server ? `${where} accepted the connection but did not answer within ${seconds(ms)}` : `looking at ${where} did not finish within ${seconds(ms)}`;
+      const fix = server ? `find what listens there (lsof -nP -iTCP:${portOf(where)} -sTCP:LISTEN) and restart or stop it` : 'run anyclaude doctor again when the machine is less busy';
       return isNamed(ctx, name) ? { status: 'fail', detail, fix } : { status: 'warn', detail, fix };
     },
   };
@@ -150,7 +152,7 @@ export const llamaCppCheck = backendCheck('llama-cpp', 'llama-server', llamaUrl,
 
 async function managedLlama(ctx: DoctorContext, model: string, context: number | undefined): Promise<CheckResult> {
   const binary = await findLlamaServer(ctx.env);
-  const file = (await resolveModel(model).catch(() => undefined));
+  const file = await resolveModel(model, { env: ctx.env }).catch(() => undefined);
   const exists = file?.kind === 'local' && (await stat(file.path).catch(() => undefined))?.isFile() === true;
   if (binary === undefined) return absent(ctx, 'llama-cpp', `llama-server is not on PATH${ctx.env.ANYCLAUDE_LLAMA_SERVER ? ` (ANYCLAUDE_LLAMA_SERVER=${ctx.env.ANYCLAUDE_LLAMA_SERVER} is not executable)` : ''}`, 'install llama.cpp (brew install llama.cpp, or a release from github.com/ggml-org/llama.cpp/releases), or set ANYCLAUDE_LLAMA_SERVER=/path/to/llama-server');
   if (!exists) return absent(ctx, 'llama-cpp', `no model file at ${model}`, 'pass the path of an existing .gguf file');
