@@ -95,8 +95,9 @@ async function benchBackend(name: BackendName, requests: readonly ReplayRequest[
       const sessionId = replayed.sessionId ?? 'replay';
       turns.push(await replayTurn(proxy, replayed, { turn: i + 1, phase: 'replay', sessionId, session: sessions.label(sessionId), body: replayBody(replayed.body, options) }));
     }
-    // A new session's first turn: the main agent's first request (the one with a system prompt, and tools if any).
-    const first = requests.find((r) => stablePrefixOf(r.body) !== undefined && Array.isArray(r.body.tools)) ?? requests.find((r) => stablePrefixOf(r.body) !== undefined);
+    // A new session's first turn: the main agent's first request, the first with tools (a title request has none), else the first with a system prompt.
+    const hasSystem = (r: ReplayRequest): boolean => stablePrefixOf(r.body) !== undefined;
+    const first = requests.find((r) => hasSystem(r) && Array.isArray(r.body.tools) && r.body.tools.length > 0) ?? requests.find(hasSystem);
     let warmup: BackendResult['warmup'] = null;
     if (first !== undefined) {
       const fresh = await newSession({ name, first, options, proxy, backend, start, progress: (detail) => progress(requests.length, detail) });

@@ -84,3 +84,27 @@ describe('runBench against two running backends', () => {
     }
   });
 });
+
+describe('runBench on a capture with a title request before turn 1', () => {
+  it("warms with turn 1's system prompt and tools and replays turn 1 as the new session, not the title request", async () => {
+    const mlx = await startScriptedUpstream({ flavor: 'mlx-lm' });
+    try {
+      const input = await loadReplay(join(FIXTURES_DIR, 'interactive'));
+      const [title, turn1] = input.requests;
+      expect(title!.body.tools).toEqual([]);
+      const home = await mkdtemp(join(tmpdir(), 'bench-replayer-'));
+      const settings = resolveUpSettings({ backend: 'mlx-lm', protocol: 'openai' }, { env: { MLX_LM_URL: mlx.url }, config: {}, configFile: join(home, 'config.json') });
+      const run = await runBench({ input, settings, home, turns: 2, maxTokens: MAX_TOKENS, anyclaudeVersion: 'test' });
+      const received = mlx.chatRequests.map((r) => r.body as { messages: unknown[]; tools?: unknown[] });
+      // title, turn 1, the warm-up, the new session.
+      expect(received).toHaveLength(4);
+      const [replayedTitle, replayedTurn1, warmup, fresh] = received;
+      expect(warmup!.tools).toEqual(replayedTurn1!.tools);
+      expect(fresh!.messages).toEqual(replayedTurn1!.messages);
+      expect(fresh!.messages).not.toEqual(replayedTitle!.messages);
+      expect(run.backends[0]!.turns.at(-1)!.messages).toBe(turn1!.body.messages.length);
+    } finally {
+      await mlx.close();
+    }
+  }, 60_000);
+});
