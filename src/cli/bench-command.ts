@@ -115,5 +115,6 @@ export function registerBenchCommand(program: Command): void {
     .description('compare saved bench runs (JSON files in <dir>) side by side')
     .argument('<dir>', 'folder of runs saved with --save or --json')
     .option('--markdown', 'print a markdown table')
-    .action(async (dir: string, flags: { markdown?: boolean }) => runCompareCommand(dir, flags));
+    // `bench` has a --markdown of its own, which commander would take for itself: read both.
+    .action(async (dir: string, _flags: unknown, command: Command) => runCompareCommand(dir, command.optsWithGlobals<{ markdown?: boolean }>()));
 }

@@ -27,6 +27,7 @@ describe('anyclaude bench (bin)', () => {
     expect(result.exitCode, result.stderr).toBe(0);
     const rows = result.stdout.trimEnd().split('\n').slice(2);
     expect(rows).toHaveLength(runs.reduce((n, r) => n + r.run.backends.length, 0));
+    expect(rows.every((row) => row.startsWith('| ') && row.endsWith(' |'))).toBe(true);
     for (const { run } of runs) expect(result.stdout).toContain(run.machine.label);
   });
 
