@@ -15,12 +15,14 @@ export class ProgressBar {
   readonly #out: ProgressOutput;
   readonly #startedAt = Date.now();
   #drawn = false;
+  #last: BenchProgress | undefined;
 
   constructor(out: ProgressOutput) {
     this.#out = out;
   }
 
   update(p: BenchProgress): void {
+    this.#last = p;
     const elapsed = `${Math.round((Date.now() - this.#startedAt) / 1000)} s`;
     if (this.#out.isTTY !== true) {
       this.#out.write(`bench: ${p.backend}: ${p.detail} (${p.done}/${p.total}, ${elapsed})\n`);
@@ -32,10 +34,14 @@ export class ProgressBar {
     this.#drawn = true;
   }
 
-  /** A log line above the bar. */
+  /** A log line above the bar, which is drawn again below it. */
   log(line: string): void {
-    if (this.#drawn) this.#out.write('\r\x1b[2K');
-    this.#out.write(`${line}\n`);
+    if (!this.#drawn) {
+      this.#out.write(`${line}\n`);
+      return;
+    }
+    this.#out.write(`\r\x1b[2K${line}\n`);
+    if (this.#last !== undefined) this.update(this.#last);
   }
 
   done(): void {

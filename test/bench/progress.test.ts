@@ -22,6 +22,8 @@ describe('bench progress', () => {
     expect(half.match(/█/g)!.length).toBe(half.match(/░/g)!.length);
     // A log line clears the bar first, so it never lands in the middle of one.
     expect(out.text()).toContain('\r\x1b[2Kanyclaude: mlx-lm: ready\n');
+    // …and the bar comes back below it.
+    expect(out.text().split('anyclaude: mlx-lm: ready\n')[1]).toContain('turn 3/3');
     expect(out.text().endsWith('\r\x1b[2K')).toBe(true);
     expect(out.text().split('\n')).toHaveLength(2);
   });
