@@ -143,6 +143,19 @@ describe('backend', () => {
 });
 
 describe('backend:lmstudio', () => {
+  it("looks where `lms server status` says LM Studio listens, as up does, when no URL or port is given", async () => {
+    const box = await sandbox();
+    const models = { models: [{ key: 'qwen3-coder-30b', type: 'llm', capabilities: { trained_for_tool_use: true }, loaded_instances: [{ id: 'qwen3-coder-30b', config: { context_length: 65_536 } }] }] };
+    const lmstudio = await jsonServer({ '/api/v1/models': models });
+    cleanups.push(() => lmstudio.close());
+    const bin = join(box.dir, 'bin');
+    await mkdir(bin);
+    await writeFile(join(bin, 'lms'), `#!/bin/sh\necho '{"running":true,"port":${lmstudio.port}}'\n`, { mode: 0o755 });
+    const { json } = await doctorJson(box, [], { PATH: `${bin}:${box.env.PATH ?? ''}` });
+    expect(check(json, 'backend:lmstudio')).toEqual({ id: 'backend:lmstudio', title: 'LM Studio', status: 'pass', detail: `LM Studio 0.4+ at ${lmstudio.url}, qwen3-coder-30b loaded, 65536-token context`, fix: null });
+    expect(check(json, 'backend').detail).toBe(`up would auto-detect lmstudio: LM Studio 0.4+ at ${lmstudio.url}, qwen3-coder-30b loaded, 65536-token context`);
+  });
+
   it("reads the loaded instance's context from LM Studio's API and fails under 24K with the lms command that fixes it", async () => {
     const box = await sandbox();
     const models = { models: [{ key: 'qwen3-coder-30b', type: 'llm', max_context_length: 262_144, capabilities: { trained_for_tool_use: true }, loaded_instances: [{ id: 'qwen3-coder-30b', config: { context_length: 16_384 } }] }] };

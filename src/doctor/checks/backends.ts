@@ -4,6 +4,7 @@
  * before the first word, so under 24K it cannot start a session and under 32K it fills at once.
  */
 import { stat } from 'node:fs/promises';
+import { execa } from 'execa';
 import type { BackendName } from '../../backends/backend.js';
 import { findLlamaServer, LLAMA_SERVER_DEFAULT_PORT, probeLlamaServer } from '../../backends/llama-cpp-backend.js';
 import { discoverLmStudio, isChatModel, LMSTUDIO_DEFAULT_PORT, type LmStudioModel } from '../../backends/lmstudio-backend.js';
@@ -88,8 +89,9 @@ function portOf(url: string): string {
   }
 }
 
-export const lmStudioCheck = backendCheck('lmstudio', 'LM Studio', (ctx) => portOrDefault(ctx, 'lmstudio', LMSTUDIO_DEFAULT_PORT), async (ctx, url) => {
+export const lmStudioCheck = backendCheck('lmstudio', 'LM Studio', (ctx) => portOrDefault(ctx, 'lmstudio', LMSTUDIO_DEFAULT_PORT), async (ctx, given) => {
   const own = ctx.backend('lmstudio');
+  const url = own.url === undefined && ctx.settings.backendPort === undefined ? ((await lmsServerUrl(ctx.env)) ?? given) : given;
   const server = await discoverLmStudio(url, own.apiKey);
   if (server === undefined) return absent(ctx, 'lmstudio', `no LM Studio server at ${url}`, 'start it: `lms server start` (or LM Studio → Developer → Start Server); pass --url if it listens elsewhere');
   const loaded = server.models.filter((m) => m.loaded && isChatModel(m));
@@ -102,6 +104,18 @@ export const lmStudioCheck = backendCheck('lmstudio', 'LM Studio', (ctx) => port
   }
   return withTools(contextVerdict(model.loadedContext ?? own.context, `${at}, ${model.id} loaded${picked.length > 1 ? ` (and ${picked.length - 1} more)` : ''}`, reloadLms(model)), model);
 });
+
+/** Where `lms server status` says LM Studio listens, as up asks when no URL or port is given; undefined without the CLI. */
+async function lmsServerUrl(env: NodeJS.ProcessEnv): Promise<string | undefined> {
+  const result = await execa('lms', ['server', 'status', '--json', '--quiet'], { reject: false, timeout: 2_000, stdin: 'ignore', env, extendEnv: false }).catch(() => undefined);
+  if (result?.exitCode !== 0) return undefined;
+  try {
+    const status = JSON.parse(String(result.stdout).trim()) as { running?: unknown; port?: unknown };
+    return status.running === true && typeof status.port === 'number' && Number.isInteger(status.port) ? loopbackUrl(status.port) : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 function reloadLms(model: LmStudioModel): string {
   return `lms unload ${model.id} && lms load ${model.key} --context-length ${GOOD_CONTEXT}`;
