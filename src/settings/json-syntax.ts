@@ -1,8 +1,9 @@
 /**
  * Where a JSON text first goes wrong, as a line and column a person can find in an editor.
- * JSON.parse says where only in some Node versions and in words that change between them, so a
- * small scanner of the JSON grammar finds the spot itself; the wording is ours and stable.
+ * JSON.parse says where only in some Node versions and in words that change between them; VS Code's
+ * own parser (jsonc-parser), held to strict JSON, finds the spot, and the wording here is ours and stable.
  */
+import { parse, printParseErrorCode, type ParseError } from 'jsonc-parser';
 
 export interface JsonSyntaxProblem {
   /** 1-based. */
@@ -12,147 +13,56 @@ export interface JsonSyntaxProblem {
   problem: string;
 }
 
-class Stop {
-  constructor(
-    readonly at: number,
-    readonly problem: string,
-  ) {}
-}
+/** Strict JSON: what JSON.parse accepts, nothing more. */
+const STRICT = { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false } as const;
 
 /** undefined when `text` is valid JSON. */
 export function jsonSyntaxProblem(text: string): JsonSyntaxProblem | undefined {
-  try {
-    scan(text);
-    return undefined;
-  } catch (error) {
-    if (!(error instanceof Stop)) throw error;
-    const before = text.slice(0, error.at);
-    const line = before.split('\n').length;
-    const column = error.at - (before.lastIndexOf('\n') + 1) + 1;
-    return { line, column, problem: error.problem };
-  }
+  const errors: ParseError[] = [];
+  parse(text, errors, STRICT);
+  const first = errors[0];
+  if (first === undefined) return undefined;
+  const before = text.slice(0, first.offset);
+  return {
+    line: before.split('\n').length,
+    column: first.offset - (before.lastIndexOf('\n') + 1) + 1,
+    problem: describe(printParseErrorCode(first.error), text.slice(first.offset, first.offset + first.length)),
+  };
 }
 
-const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
-const HEX4 = /[0-9a-fA-F]{4}/y;
-
-function scan(text: string): void {
-  let i = 0;
-  const here = (): string | undefined => text[i];
-  const found = (): string => {
-    const c = here();
-    if (c === undefined) return 'the end of the file';
-    if (c === '\n' || c === '\r') return 'a line break';
-    return JSON.stringify(c);
-  };
-  const fail = (problem: string): never => {
-    throw new Stop(i, problem);
-  };
-  const space = (): void => {
-    while (i < text.length && ' \t\n\r'.includes(text[i] as string)) i++;
-  };
-
-  const string = (): void => {
-    i++;
-    for (;;) {
-      const c = here();
-      if (c === undefined) fail('the file ends inside a string');
-      if (c === '"') {
-        i++;
-        return;
-      }
-      if ((c as string).charCodeAt(0) < 0x20) fail('a string cannot hold a line break or control character (write \\n)');
-      if (c === '\\') {
-        i++;
-        const escaped = here();
-        if (escaped === 'u') {
-          HEX4.lastIndex = i + 1;
-          if (!HEX4.test(text)) fail('\\u must be followed by four hex digits');
-          i += 5;
-          continue;
-        }
-        if (escaped === undefined || !'"\\/bfnrt'.includes(escaped)) fail(`${found()} cannot follow a backslash in a string`);
-      }
-      i++;
-    }
-  };
-
-  const value = (): void => {
-    space();
-    const c = here();
-    if (c === '{') return object();
-    if (c === '[') return array();
-    if (c === '"') return string();
-    if (c === '-' || (c !== undefined && c >= '0' && c <= '9')) {
-      NUMBER.lastIndex = i;
-      if (!NUMBER.test(text)) fail('not a number as JSON writes them');
-      i = NUMBER.lastIndex;
-      return;
-    }
-    for (const word of ['true', 'false', 'null']) {
-      if (text.startsWith(word, i)) {
-        i += word.length;
-        return;
-      }
-    }
-    if (c === "'") fail('strings need double quotes (")');
-    fail(c === undefined ? 'the file ends where a value should be' : `expected a value, found ${found()}`);
-  };
-
-  const object = (): void => {
-    i++;
-    space();
-    if (here() === '}') {
-      i++;
-      return;
-    }
-    for (;;) {
-      space();
-      if (here() === '}') fail('a comma before "}" (JSON allows no trailing comma)');
-      if (here() !== '"') fail(`expected a key in double quotes, found ${found()}`);
-      string();
-      space();
-      if (here() !== ':') fail(`expected ":" after the key, found ${found()}`);
-      i++;
-      value();
-      space();
-      if (here() === ',') {
-        i++;
-        continue;
-      }
-      if (here() === '}') {
-        i++;
-        return;
-      }
-      fail(`expected "," or "}", found ${found()}`);
-    }
-  };
-
-  const array = (): void => {
-    i++;
-    space();
-    if (here() === ']') {
-      i++;
-      return;
-    }
-    for (;;) {
-      space();
-      if (here() === ']') fail('a comma before "]" (JSON allows no trailing comma)');
-      value();
-      space();
-      if (here() === ',') {
-        i++;
-        continue;
-      }
-      if (here() === ']') {
-        i++;
-        return;
-      }
-      fail(`expected "," or "]", found ${found()}`);
-    }
-  };
-
-  value();
-  space();
-  if (i < text.length) fail(`expected the end of the file after the JSON, found ${found()}`);
+/** The parser's error codes, said the way a person fixing a config file needs them. */
+/** `code` is the parser's name for the error (its const enum cannot be read at run time under verbatimModuleSyntax). */
+function describe(code: string, token: string): string {
+  const found = token === '' ? 'the end of the file' : JSON.stringify(token.length > 20 ? `${token.slice(0, 20)}…` : token);
+  switch (code) {
+    case 'UnexpectedEndOfString':
+      return 'this string is not closed on its line (a string cannot hold a line break; write \\n)';
+    case 'InvalidEscapeCharacter':
+      return 'a backslash in this string escapes nothing JSON knows (write \\\\ for a backslash)';
+    case 'InvalidUnicode':
+      return '\\u must be followed by four hex digits';
+    case 'InvalidCharacter':
+      return 'a string cannot hold a control character';
+    case 'ColonExpected':
+      return `expected ":" after the key, found ${found}`;
+    case 'CommaExpected':
+      return `expected a comma, found ${found}`;
+    case 'CloseBraceExpected':
+      return `expected "}" to close the object, found ${found}`;
+    case 'CloseBracketExpected':
+      return `expected "]" to close the list, found ${found}`;
+    case 'PropertyNameExpected':
+      return token === '}' ? `a comma before ${found} (JSON allows no trailing comma)` : `expected a key in double quotes, found ${found}`;
+    case 'ValueExpected':
+      return token === '}' || token === ']' ? `a comma before ${found} (JSON allows no trailing comma)` : `expected a value, found ${found}`;
+    case 'InvalidCommentToken':
+      return 'JSON allows no comments';
+    case 'EndOfFileExpected':
+      return `the file goes on after its value: ${found}`;
+    case 'InvalidNumberFormat':
+      return `not a number as JSON writes them: ${found}`;
+    default:
+      // InvalidSymbol: a bare word, single quotes, a stray character.
+      return token.startsWith("'") ? `strings and keys need double quotes ("), found ${found}` : `expected a value, found ${found} (strings need double quotes; true, false and null are lower case)`;
+  }
 }

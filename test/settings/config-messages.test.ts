@@ -15,12 +15,12 @@ async function fileWith(text: string): Promise<string> {
 
 /** [what is wrong, file text, message after "<path>: ", fix] */
 const CASES: Array<[string, string, string, string]> = [
-  ['a missing brace', '{"backend": "lmstudio"', 'not valid JSON at line 1, column 23: expected "," or "}", found the end of the file', 'correct the JSON there, or remove <path> to go without it'],
+  ['a missing brace', '{"backend": "lmstudio"', 'not valid JSON at line 1, column 23: expected "}" to close the object, found the end of the file', 'correct the JSON there, or remove <path> to go without it'],
   ['a trailing comma', '{\n  "model": "m",\n}\n', 'not valid JSON at line 3, column 1: a comma before "}" (JSON allows no trailing comma)', 'correct the JSON there, or remove <path> to go without it'],
-  ['single quotes', "{\n  'model': 'm'\n}", 'not valid JSON at line 2, column 3: expected a key in double quotes, found "\'"', 'correct the JSON there, or remove <path> to go without it'],
-  ['a bare word', '{"model": qwen}', 'not valid JSON at line 1, column 11: expected a value, found "q"', 'correct the JSON there, or remove <path> to go without it'],
-  ['an empty file', '', 'not valid JSON at line 1, column 1: the file ends where a value should be', 'correct the JSON there, or remove <path> to go without it'],
-  ['two objects', '{}\n{}', 'not valid JSON at line 2, column 1: expected the end of the file after the JSON, found "{"', 'correct the JSON there, or remove <path> to go without it'],
+  ['single quotes', "{\n  'model': 'm'\n}", 'not valid JSON at line 2, column 3: strings and keys need double quotes ("), found "\'model\'"', 'correct the JSON there, or remove <path> to go without it'],
+  ['a bare word', '{"model": qwen}', 'not valid JSON at line 1, column 11: expected a value, found "qwen" (strings need double quotes; true, false and null are lower case)', 'correct the JSON there, or remove <path> to go without it'],
+  ['an empty file', '', 'not valid JSON at line 1, column 1: expected a value, found the end of the file', 'correct the JSON there, or remove <path> to go without it'],
+  ['two objects', '{}\n{}', 'not valid JSON at line 2, column 1: the file goes on after its value: "{"', 'correct the JSON there, or remove <path> to go without it'],
   ['a list', '["lmstudio"]', 'expected a JSON object, got a list', 'write it like { "backend": "lmstudio" }'],
   ['an unknown key', '{"modle": "x"}', 'modle: unknown key; allowed: backend, model, context, protocol, url, python, trace, hotkey, backends', 'rename "modle" to "model"'],
   ['an unknown key far from any', '{"temperature": 0.2}', 'temperature: unknown key; allowed: backend, model, context, protocol, url, python, trace, hotkey, backends', 'remove "temperature" or use one of the allowed keys'],
