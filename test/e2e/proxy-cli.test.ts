@@ -53,7 +53,9 @@ describe('anyclaude proxy', () => {
     ['0', 'off', false],
   ] as const)('ANYCLAUDE_DEBUG=%s turns traces %s', async (value, _word, expected) => {
     const home = await mkdtemp(join(tmpdir(), 'anyclaude-debug-'));
-    const proxy = await startProxyProcess(['proxy', '--upstream', upstream.url, '--model', 'm'], { HOME: home, ANYCLAUDE_DEBUG: value });
+    // Traces go under ANYCLAUDE_HOME (CI sets one for the whole run), so the test names its own.
+    const anyclaudeHome = join(home, 'anyclaude-home');
+    const proxy = await startProxyProcess(['proxy', '--upstream', upstream.url, '--model', 'm'], { HOME: home, ANYCLAUDE_HOME: anyclaudeHome, ANYCLAUDE_DEBUG: value });
     await fetch(`${proxy.env.ANTHROPIC_BASE_URL}/v1/messages`, {
       method: 'POST',
       headers: { 'x-api-key': proxy.env.ANTHROPIC_API_KEY, 'content-type': 'application/json' },
@@ -62,7 +64,7 @@ describe('anyclaude proxy', () => {
     await new Promise((r) => setTimeout(r, 200));
     proxy.child.kill('SIGTERM');
     await proxy.child;
-    expect(existsSync(join(home, '.anyclaude', 'traces'))).toBe(expected);
+    expect(existsSync(join(anyclaudeHome, 'traces'))).toBe(expected);
   });
 
   it('fails with one readable line and a fix when the backend is not there', async () => {
