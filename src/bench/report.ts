@@ -4,6 +4,7 @@
  */
 import type { BackendResult, BenchRun, TurnResult } from './results.js';
 import { count, markdownTable, ms, pct, rate, textTable } from './format.js';
+import { modelLabel, shortModel } from '../core/model-name.js';
 
 const TURN_HEADER = ['turn', 'session', 'msgs', 'prompt tok', 'cached tok', 'cached', 'prefix kept', 'TTFT', 'prefill', 'decode', 'out tok', 'total'];
 const TURN_RIGHT = new Set([2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
@@ -31,7 +32,7 @@ export function summaryRow(b: BackendResult): string[] {
   const s = b.summary;
   return [
     b.backend,
-    shortModel(b.model),
+    b.model === null ? '–' : shortModel(b.model),
     ms(b.startMs),
     ms(s.firstTurnTtftMs),
     ms(s.followUpTtftMs),
@@ -47,18 +48,12 @@ export function summaryRow(b: BackendResult): string[] {
 
 export const SUMMARY_COLUMNS = { header: SUMMARY_HEADER, right: SUMMARY_RIGHT };
 
-/** A model path or Hugging Face id, by its last part. */
-export function shortModel(model: string | null): string {
-  if (model === null) return '–';
-  return model.replace(/\/+$/, '').split('/').at(-1) ?? model;
-}
-
 function backendLine(b: BackendResult): string {
   if (b.error !== null) return `${b.backend}: failed — ${b.error}`;
   const how = b.managed ? 'started by anyclaude, cold' : 'already running (its cache may not be cold)';
   const warm = b.warmup === null ? 'no warm-up (no system prompt to remember)' : `warm-up ${b.warmup.ok ? ms(b.warmup.ms) : `failed: ${b.warmup.detail}`}${b.warmup.restarted ? ' after a cold restart' : ''}`;
   // A local path says little beyond its folder's name, and shows the user's folders in a shared report.
-  const model = b.model === null ? 'model per request' : /^[/~.]/.test(b.model) ? shortModel(b.model) : b.model;
+  const model = b.model === null ? 'model per request' : modelLabel(b.model);
   return `${b.backend} · ${model} · ${how}, context ${b.contextWindow ?? 'unknown'} · started in ${ms(b.startMs)} · ${warm}`;
 }
 

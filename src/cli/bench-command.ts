@@ -35,7 +35,7 @@ export const BENCH_FLAGS: readonly FlagSpec[] = [
   ['--max-tokens <n>', 'cap max_tokens of every replayed request (small models ramble to the cap)', positiveInt],
   ['--strip-tools', "drop tools and tool_choice from every request (a small model's window cannot hold them)"],
   ['--turns <n>', 'replay only the first n requests', positiveInt],
-  ['--json', 'print the run as JSON (the shape is in src/bench/results.ts)'],
+  ['--json', 'print the run as JSON (schema anyclaude-bench/1; described in docs/bench.md)'],
   ['--markdown', 'print the run as markdown tables'],
   ['--chart <file.svg>', 'also draw the run as an SVG chart'],
   ['--save <dir>', 'also save the run as JSON in <dir>, for `anyclaude bench compare <dir>`'],

@@ -8,6 +8,7 @@
  */
 import type { RequestMetrics } from '../proxy/metrics.js';
 import type { BackendView, RunState, SessionView } from './run-state.js';
+import { shortModel } from '../core/model-name.js';
 
 export interface StatusLineOptions {
   /** ANSI colors (Claude Code renders them in status lines). */
@@ -100,13 +101,6 @@ export function formatTokens(n: number): string {
   if (n < 10_000) return `${(n / 1000).toFixed(1)}K`;
   if (n < 1_000_000) return `${Math.round(n / 1000)}K`;
   return `${(n / 1_000_000).toFixed(1)}M`;
-}
-
-/** `mlx-community/Qwen3-Coder-30B-A3B-4bit` → `Qwen3-Coder-30B-A3B-4bit`; a path → its last part. */
-export function shortModel(model: string): string {
-  const trimmed = model.replace(/\/+$/, '');
-  const last = trimmed.slice(trimmed.lastIndexOf('/') + 1);
-  return last === '' ? model : last;
 }
 
 /** What the active backend is doing when it is not simply serving: shown first, in place of ⚡. */

@@ -2,6 +2,7 @@
 import { readTrace, type Trace } from './trace-file.js';
 import { listTraceFiles } from './trace-store.js';
 import { formatInt, formatMs, formatTime, renderTable } from './table.js';
+import { modelLabel } from '../core/model-name.js';
 
 export interface TraceSummary {
   id: string;
@@ -90,7 +91,7 @@ export function renderList(listing: TraceListing): string {
     formatTime(t.startedAt),
     t.id,
     t.backend,
-    t.model ?? '-',
+    t.model === undefined ? '-' : modelLabel(t.model),
     promptCell(t),
     t.outputTokens === undefined ? '-' : formatInt(t.outputTokens),
     formatMs(t.totalMs),
