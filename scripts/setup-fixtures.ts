@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { CoreEvents } from '../src/core/events.js';
 import { ensureVenv } from '../src/backends/venv.js';
 import { MLX_LM_VENV, mlxRequirements } from '../src/backends/mlx-lm-backend.js';
-import { buildDemoModel } from '../src/cli/demo-model.js';
+import { buildDemoModel } from '../src/backends/demo-model.js';
 import { anyclaudeHome } from '../src/cli/up-command.js';
 
 const home = anyclaudeHome();

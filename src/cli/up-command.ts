@@ -22,7 +22,7 @@ import { parseHotkey } from '../terminal/hotkey.js';
 import { statusLineArgs, USER_STATUSLINE_ENV, userStatusLine } from '../claude/status-line-settings.js';
 import { packageFile } from '../core/package-root.js';
 import { homeFromEnv, removeRunFile, writeRunFile } from '../run/run-file.js';
-import { buildDemoModel } from './demo-model.js';
+import { buildDemoModel } from '../backends/demo-model.js';
 import { anyclaudeVersion } from './version.js';
 import { FileLog } from './file-log.js';
 import { formatRequestLine } from './request-line.js';

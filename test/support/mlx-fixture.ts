@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { CoreEvents } from '../../src/core/events.js';
 import { ensureVenv } from '../../src/backends/venv.js';
 import { MLX_LM_VENV, mlxRequirements } from '../../src/backends/mlx-lm-backend.js';
-import { buildDemoModel } from '../../src/cli/demo-model.js';
+import { buildDemoModel } from '../../src/backends/demo-model.js';
 
 export const TEST_HOME = process.env.ANYCLAUDE_HOME ?? fileURLToPath(new URL('../../.cache/anyclaude-home', import.meta.url));
 

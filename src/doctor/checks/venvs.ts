@@ -8,6 +8,7 @@ import { execa } from 'execa';
 import { join } from 'node:path';
 import { MLX_LM_VENV, mlxRequirements } from '../../backends/mlx-lm-backend.js';
 import { MLX_OMNI_VENV } from '../../backends/mlx-omni-backend.js';
+import { FIXTURE_MODEL_VENV } from '../../backends/demo-model.js';
 import { ensureVenv, inspectVenv, readVenvMarker, type VenvSpec } from '../../backends/venv.js';
 import type { Check, CheckResult, DoctorContext } from '../types.js';
 
@@ -20,6 +21,7 @@ function knownSpecs(ctx: DoctorContext): Map<string, VenvSpec> {
     // No mlx-lm build for this platform: such a venv is judged by its own marker.
   }
   if (ctx.platform === 'darwin' && ctx.arch === 'arm64') specs.set(MLX_OMNI_VENV.name, { ...MLX_OMNI_VENV });
+  specs.set(FIXTURE_MODEL_VENV.name, FIXTURE_MODEL_VENV);
   return specs;
 }
 

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { AnyclaudeError } from '../core/errors.js';
 import type { CoreEvents } from '../core/events.js';
-import { ensureVenv } from '../backends/venv.js';
+import { ensureVenv, type VenvSpec } from './venv.js';
 import { packageFile } from '../core/package-root.js';
 
 const REQUIREMENTS = packageFile('python/fixture-model/requirements.txt');
@@ -15,10 +15,13 @@ const BUILD_SCRIPT = packageFile('scripts/build-fixture-model.py');
 
 export const DEMO_MODEL_DIR = 'smollm2-135m-instruct';
 
+/** The venv that converts the demo model (also what `anyclaude doctor` judges it by). */
+export const FIXTURE_MODEL_VENV: VenvSpec = { name: 'fixture-model', requirements: REQUIREMENTS, importCheck: 'import gguf, numpy, safetensors, tokenizers' };
+
 /** Builds (or finds, cached) the demo model and returns its folder. */
 export async function buildDemoModel(options: { home: string; events: CoreEvents; python?: string; out?: string }): Promise<string> {
   const venv = await ensureVenv(
-    { name: 'fixture-model', requirements: REQUIREMENTS, importCheck: 'import gguf, numpy, safetensors, tokenizers' },
+    FIXTURE_MODEL_VENV,
     { home: options.home, events: options.events, ...(options.python === undefined ? {} : { python: options.python }) },
   );
   const out = options.out ?? join(options.home, 'models', DEMO_MODEL_DIR);
