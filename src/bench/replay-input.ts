@@ -2,7 +2,7 @@
  * What `anyclaude bench` replays: the Messages requests of a captured conversation, in the order
  * Claude Code sent them. Two folder shapes are read:
  *  - a capture folder (test/fixtures/…): `NNN-METHOD-path.json` files, `{seq, time, method, url, headers, body}`;
- *  - a trace folder (`~/.anyclaude/traces`, or one backend's folder in it): `{startedAt, requestIn: {method, url, headers, body}}`.
+ *  - a trace folder (`~/.anyclaude/traces`, or one backend's folder in it), read with the traces' own schema (src/traces/trace-file.ts).
  * Everything that is not `POST /v1/messages` (HEAD probes, count_tokens) and anyclaude's own
  * cache warm-ups are left out: they are not turns.
  */
@@ -11,6 +11,7 @@ import { join, relative } from 'node:path';
 import { z } from 'zod';
 import { AnyclaudeError } from '../core/errors.js';
 import { WARMUP_HEADER } from '../proxy/warmup-gate.js';
+import { asTrace } from '../traces/trace-file.js';
 
 /** Headers replayed as Claude Code sent them: what the proxy reads (session id, client version). */
 const REPLAYED_HEADERS = ['user-agent', 'anthropic-version', 'anthropic-beta', 'x-app', 'x-claude-code-session-id'] as const;
@@ -38,9 +39,8 @@ export interface ReplayInput {
   skipped: Array<{ file: string; reason: string }>;
 }
 
-const headersSchema = z.record(z.string(), z.union([z.string(), z.array(z.string()), z.null(), z.undefined()]));
+const headersSchema = z.record(z.string(), z.unknown());
 const captureSchema = z.object({ seq: z.number(), time: z.string().optional(), method: z.string(), url: z.string(), headers: headersSchema, body: z.unknown() });
-const traceSchema = z.object({ startedAt: z.number(), requestIn: z.object({ method: z.string(), url: z.string(), headers: headersSchema, body: z.string() }) });
 
 /** How deep a trace root is walked: `<root>/<backend>/<file>.json`. */
 const MAX_DEPTH = 2;
@@ -102,9 +102,9 @@ async function readRequest(file: string): Promise<RawRequest | string> {
   } catch {
     return 'not JSON';
   }
-  const trace = traceSchema.safeParse(value);
-  if (trace.success) {
-    const { requestIn, startedAt } = trace.data;
+  const trace = asTrace(value);
+  if (trace !== undefined) {
+    const { requestIn, startedAt } = trace;
     return { kind: 'trace', method: requestIn.method, url: requestIn.url, headers: requestIn.headers, body: requestIn.body, sentAt: startedAt, order: startedAt };
   }
   const capture = captureSchema.safeParse(value);

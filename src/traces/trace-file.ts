@@ -60,6 +60,12 @@ export async function readTrace(path: string): Promise<TraceRead> {
   return parseTrace(path, raw);
 }
 
+/** An already parsed JSON value as a trace, or undefined when it is none (bench tells traces from captures this way). */
+export function asTrace(json: unknown): Trace | undefined {
+  const parsed = traceSchema.safeParse(json);
+  return parsed.success ? parsed.data : undefined;
+}
+
 export function parseTrace(path: string, raw: string): TraceRead {
   let json: unknown;
   try {
