@@ -5,7 +5,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AnyclaudeError } from '../core/errors.js';
-import { markdownTable, textTable } from './format.js';
+import { markdownTable, textTable } from '../core/text-table.js';
 import { summaryRow, SUMMARY_COLUMNS } from './report.js';
 import { benchRunSchema, type BenchRun } from './results.js';
 
@@ -53,5 +53,5 @@ function rows(runs: readonly SavedRun[]): string[][] {
 }
 
 export function renderComparison(runs: readonly SavedRun[], format: 'table' | 'markdown'): string {
-  return `${format === 'markdown' ? markdownTable(HEADER, rows(runs), RIGHT) : textTable(HEADER, rows(runs), RIGHT)}\n`;
+  return `${format === 'markdown' ? markdownTable(HEADER, rows(runs), { right: RIGHT }) : textTable(HEADER, rows(runs), { right: RIGHT, rule: true })}\n`;
 }

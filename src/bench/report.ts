@@ -3,7 +3,8 @@
  * replayed request and one for the new session after the warm-up; then one summary row per backend.
  */
 import type { BackendResult, BenchRun, TurnResult } from './results.js';
-import { count, markdownTable, ms, pct, rate, textTable } from './format.js';
+import { count, ms, pct, rate } from './format.js';
+import { markdownTable, textTable } from '../core/text-table.js';
 import { modelLabel, shortModel } from '../core/model-name.js';
 
 const TURN_HEADER = ['turn', 'session', 'msgs', 'prompt tok', 'cached tok', 'cached', 'prefix kept', 'TTFT', 'prefill', 'decode', 'out tok', 'total'];
@@ -70,17 +71,17 @@ export function renderTable(run: BenchRun): string {
   const parts = [heading(run).join('\n')];
   for (const b of run.backends) {
     parts.push(backendLine(b));
-    if (b.turns.length > 0) parts.push(textTable(TURN_HEADER, b.turns.map(turnRow), TURN_RIGHT));
+    if (b.turns.length > 0) parts.push(textTable(TURN_HEADER, b.turns.map(turnRow), { right: TURN_RIGHT, rule: true }));
   }
-  parts.push(textTable(SUMMARY_HEADER, run.backends.map(summaryRow), SUMMARY_RIGHT));
+  parts.push(textTable(SUMMARY_HEADER, run.backends.map(summaryRow), { right: SUMMARY_RIGHT, rule: true }));
   return `${parts.join('\n\n')}\n`;
 }
 
 export function renderMarkdown(run: BenchRun): string {
-  const parts = [heading(run).map((l) => `${l}  `).join('\n'), markdownTable(SUMMARY_HEADER, run.backends.map(summaryRow), SUMMARY_RIGHT)];
+  const parts = [heading(run).map((l) => `${l}  `).join('\n'), markdownTable(SUMMARY_HEADER, run.backends.map(summaryRow), { right: SUMMARY_RIGHT })];
   for (const b of run.backends) {
     parts.push(`**${backendLine(b).replace(/\*/g, '\\*')}**`);
-    if (b.turns.length > 0) parts.push(markdownTable(TURN_HEADER, b.turns.map(turnRow), TURN_RIGHT));
+    if (b.turns.length > 0) parts.push(markdownTable(TURN_HEADER, b.turns.map(turnRow), { right: TURN_RIGHT }));
   }
   return `${parts.join('\n\n')}\n`;
 }

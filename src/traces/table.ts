@@ -1,4 +1,5 @@
-/** Plain-text tables and numbers for the `traces` commands: no colour, so output pipes and diffs cleanly. */
+/** Tables and numbers for the `traces` commands. */
+import { textTable } from '../core/text-table.js';
 
 export type Align = 'left' | 'right';
 
@@ -7,17 +8,14 @@ export interface Column {
   align?: Align;
 }
 
+/** The traces' tables: columns named with their alignment, no rule under the header. */
 export function renderTable(columns: readonly Column[], rows: readonly (readonly string[])[]): string {
-  const widths = columns.map((c, i) => Math.max(c.header.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: readonly string[]): string =>
-    columns
-      .map((c, i) => {
-        const cell = cells[i] ?? '';
-        return c.align === 'right' ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!);
-      })
-      .join('  ')
-      .trimEnd();
-  return [line(columns.map((c) => c.header)), ...rows.map(line)].join('\n');
+  const right = new Set(columns.flatMap((c, i) => (c.align === 'right' ? [i] : [])));
+  return textTable(
+    columns.map((c) => c.header),
+    rows,
+    { right },
+  );
 }
 
 export function formatInt(n: number): string {
