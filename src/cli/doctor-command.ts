@@ -5,20 +5,25 @@ import { doctorContext } from '../doctor/context.js';
 import { runDoctor } from '../doctor/doctor.js';
 import { renderText, toJson } from '../doctor/render.js';
 import type { DoctorFlags } from '../doctor/types.js';
-import { addFlags, BACKEND_FLAGS } from './flag-specs.js';
+import { addFlags, BACKEND_FLAGS, type FlagSpec } from './flag-specs.js';
 
 export const DOCTOR_DESCRIPTION = 'check the setup `up` would use (same backend flags): each check says pass, warn, fail or skip, the evidence, and the fix';
+
+/** doctor's own flags, then up's backend flags. */
+export const DOCTOR_FLAGS: readonly FlagSpec[] = [
+  ['--json', 'print { checks: [{ id, title, status, detail, fix }], summary } instead of text'],
+  ['--fix', 'repair what is safe (broken venvs, stale pidfiles and leftover servers, trace permissions), then check again'],
+  ...BACKEND_FLAGS,
+];
 
 export function registerDoctorCommand(program: Command): void {
   const doctor = program
     .command('doctor')
     .description(DOCTOR_DESCRIPTION)
-    .option('--json', 'print { checks: [{ id, title, status, detail, fix }], summary } instead of text')
-    .option('--fix', 'repair what is safe (broken venvs, stale pidfiles and leftover servers, trace permissions), then check again')
     .action(async (flags: DoctorFlags) => {
       process.exitCode = await runDoctorCommand(flags);
     });
-  addFlags(doctor, BACKEND_FLAGS);
+  addFlags(doctor, DOCTOR_FLAGS);
 }
 
 /** Exit code: 0 when nothing fails, 1 otherwise. */
