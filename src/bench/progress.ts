@@ -15,6 +15,8 @@ export class ProgressBar {
   readonly #out: ProgressOutput;
   readonly #startedAt = Date.now();
   #drawn = false;
+  /** After done(): work still winding down (a Ctrl-C mid-turn) must not draw the bar again. */
+  #closed = false;
   #last: BenchProgress | undefined;
 
   constructor(out: ProgressOutput) {
@@ -22,6 +24,7 @@ export class ProgressBar {
   }
 
   update(p: BenchProgress): void {
+    if (this.#closed) return;
     this.#last = p;
     const elapsed = `${Math.round((Date.now() - this.#startedAt) / 1000)} s`;
     if (this.#out.isTTY !== true) {
@@ -47,5 +50,6 @@ export class ProgressBar {
   done(): void {
     if (this.#drawn) this.#out.write('\r\x1b[2K');
     this.#drawn = false;
+    this.#closed = true;
   }
 }

@@ -18,6 +18,7 @@ import type { UpFlags } from '../settings/up-settings.js';
 import { runCleanups } from '../supervisor/cleanup.js';
 import { addFlags, BACKEND_FLAGS, positiveInt, type FlagSpec } from './flag-specs.js';
 import { anyclaudeVersion } from './version.js';
+import { onExit } from '../supervisor/cleanup.js';
 
 export interface BenchFlags extends Pick<UpFlags, 'backend' | 'model' | 'backendPort' | 'url' | 'apiKey' | 'context'> {
   maxTokens?: number;
@@ -57,6 +58,8 @@ export async function runBenchCommand(folder: string, flags: BenchFlags, io: Ben
   // As given (a relative path stays relative): reports name it, and a README should not show one machine's folders.
   const input = await loadReplay(folder);
   const bar = new ProgressBar(io.stderr);
+  // Ctrl-C exits through the cleanups (which stop the servers), not through `finally`: the bar goes first.
+  const dropBar = onExit(() => bar.done());
   let run: BenchRun;
   try {
     run = await runBench({
@@ -72,6 +75,7 @@ export async function runBenchCommand(folder: string, flags: BenchFlags, io: Ben
       onLog: (source, message) => bar.log(`anyclaude: ${source}: ${message}`),
     });
   } finally {
+    dropBar();
     bar.done();
   }
   io.stdout.write(flags.json === true ? renderJson(run) : flags.markdown === true ? renderMarkdown(run) : renderTable(run));

@@ -28,6 +28,17 @@ describe('bench progress', () => {
     expect(out.text().split('\n')).toHaveLength(2);
   });
 
+  it('once done (Ctrl-C while a turn winds down), progress draws nothing more and logs are plain lines', () => {
+    const out = output(true);
+    const bar = new ProgressBar(out);
+    bar.update({ backend: 'mlx-lm', done: 1, total: 4, detail: 'turn 2/3' });
+    bar.done();
+    const before = out.text();
+    bar.update({ backend: 'mlx-lm', done: 2, total: 4, detail: 'turn 3/3' });
+    bar.log('anyclaude: mlx-lm: stopped');
+    expect(out.text().slice(before.length)).toBe('anyclaude: mlx-lm: stopped\n');
+  });
+
   it('elsewhere (CI logs, pipes), writes a line per step and no control characters', () => {
     const out = output(false);
     const bar = new ProgressBar(out);
