@@ -46,11 +46,12 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { PassThrough, Writable } from 'node:stream';
+import { Writable } from 'node:stream';
 import type { RequestMetrics } from '../src/proxy/metrics.js';
 import { onFirstToken, onLog, onProgress, onRequestEnd, onRequestStart } from '../src/run/fold-events.js';
 import type { LogLine, RunState, RunStore } from '../src/run/run-state.js';
 import { StateStore } from '../src/run/state-store.js';
+import { OverlayStdin } from '../src/terminal/overlay-streams.js';
 import { backend, readyState, request } from '../test/ui/states.js';
 
 const STREAM_SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
@@ -197,21 +198,6 @@ class FakeTty extends Writable {
     this.writes++;
     this.last = String(chunk);
     callback();
-  }
-}
-
-class FakeStdin extends PassThrough {
-  readonly isTTY = true;
-  isRaw = false;
-  setRawMode(mode: boolean): this {
-    this.isRaw = mode;
-    return this;
-  }
-  ref(): this {
-    return this;
-  }
-  unref(): this {
-    return this;
   }
 }
 
@@ -381,7 +367,7 @@ unsubscribe();
 await new Promise((resolve) => setTimeout(resolve, 300));
 
 const tty = new FakeTty();
-const stdin = new FakeStdin();
+const stdin = new OverlayStdin();
 const ink = render(createElement(Dashboard, { store: timedStore(store), columns: COLUMNS, rows: ROWS }), {
   stdout: tty as unknown as NodeJS.WriteStream,
   stdin: stdin as unknown as NodeJS.ReadStream,

@@ -7,7 +7,7 @@
 import { PassThrough, Writable } from 'node:stream';
 
 /** Keys routed to the overlay. Raw mode and ref/unref are the host's business: accepted, ignored. */
-class OverlayStdin extends PassThrough {
+export class OverlayStdin extends PassThrough {
   readonly isTTY = true;
   isRaw = false;
 
