@@ -11,6 +11,7 @@ import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { AnyclaudeError } from '../core/errors.js';
 import { packageFile } from '../core/package-root.js';
+import { autocompactEnv } from './autocompact.js';
 
 const CLAUDE_PACKAGE = '@anthropic-ai/claude-code';
 
@@ -175,6 +176,8 @@ export interface ClaudeEnvOptions {
   model: string;
   configDir: string | undefined;
   base?: NodeJS.ProcessEnv;
+  /** The active model's real window: Claude Code is told to compact in time for it. */
+  contextWindow?: number;
 }
 
 /** Generous: a 20K-token first prompt on a laptop can prefill for minutes. */
@@ -225,6 +228,7 @@ export function claudeEnv(options: ClaudeEnvOptions): NodeJS.ProcessEnv {
     CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
     DISABLE_AUTOUPDATER: '1',
     ...slowBackendEnv(),
+    ...autocompactEnv(options.contextWindow, env),
     ...(options.configDir === undefined ? {} : { CLAUDE_CONFIG_DIR: options.configDir }),
   };
 }

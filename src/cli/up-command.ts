@@ -24,6 +24,7 @@ import { packageFile } from '../core/package-root.js';
 import { homeFromEnv, removeRunFile, writeRunFile } from '../run/run-file.js';
 import { buildDemoModel } from '../backends/demo-model.js';
 import { anyclaudeVersion } from './version.js';
+import { AUTOCOMPACT_ENV, claudeCompactThreshold } from '../claude/autocompact.js';
 import { FileLog } from './file-log.js';
 import { formatRequestLine } from './request-line.js';
 
@@ -82,7 +83,9 @@ export async function runUp(flags: UpOptions, frontEnds: FrontEnds = {}): Promis
   const statusLine = statusLineArgs([process.execPath, packageFile('bin/anyclaude.js'), 'status', '--line'], userStatusLine({ cwd: process.cwd(), configDir, home: homedir() }), {
     refreshSeconds: STATUS_REFRESH_SECONDS,
   });
-  const env = { ...claudeEnv({ proxyUrl: run.proxy.url, key: run.proxy.key, model: 'anyclaude', configDir }), ...statusLine.env };
+  const contextWindow = activeContextWindow(run);
+  const env = { ...claudeEnv({ proxyUrl: run.proxy.url, key: run.proxy.key, model: 'anyclaude', configDir, ...(contextWindow === undefined ? {} : { contextWindow }) }), ...statusLine.env };
+  logCompaction(events, env, contextWindow);
   if (statusLine.env[USER_STATUSLINE_ENV] === undefined) delete env[USER_STATUSLINE_ENV];
   events.emit('up:phase', { phase: 'running', detail: `Claude Code ${claudeVersion ?? ''} → ${run.proxy.url}` });
   const args = [...statusLine.args, ...claudeArgs(settings.demo ? demoClaudeArgs(settings.claudeArgs) : settings.claudeArgs)];
@@ -99,6 +102,19 @@ export async function runUp(flags: UpOptions, frontEnds: FrontEnds = {}): Promis
   ui.dispose();
   await runCleanups();
   return code;
+}
+
+/** The window of the backend Claude Code starts on; a later switch to a smaller one relies on the proxy's "prompt is too long". */
+function activeContextWindow(run: Run): number | undefined {
+  const state = run.getSnapshot();
+  return state.backends.find((b) => b.id === state.active)?.contextWindow;
+}
+
+function logCompaction(events: CoreEvents, env: NodeJS.ProcessEnv, contextWindow: number | undefined): void {
+  if (contextWindow === undefined) return;
+  const at = claudeCompactThreshold(env);
+  const source = process.env[AUTOCOMPACT_ENV] ? `your ${AUTOCOMPACT_ENV}=${process.env[AUTOCOMPACT_ENV]}` : `${AUTOCOMPACT_ENV}=${env[AUTOCOMPACT_ENV] ?? '(unset)'}`;
+  events.log('info', 'up', `Claude Code compacts at ${at} of ${contextWindow} context tokens (${source})`);
 }
 
 /** A bad hotkey is a typo to fix before any model loads, in the place the user wrote it. */

@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { AUTOCOMPACT_ENV, autocompactEnv, claudeCompactThreshold, claudeEffectiveWindow, compactAtTokens } from '../../src/claude/autocompact.js';
+import { claudeEnv } from '../../src/claude/claude-code.js';
+
+const base = { PATH: '/bin' };
+
+describe('when Claude Code is told to compact', () => {
+  it.each([8192, 16_384, 32_768, 65_536, 131_072])('a %i-token window compacts with a quarter (at least 4K) left for the compaction itself', (window) => {
+    const at = claudeCompactThreshold({ ...base, ...autocompactEnv(window, base) });
+    const reserve = Math.max(4096, window / 4);
+    expect(at).toBeLessThanOrEqual(window - reserve);
+    // Claude Code's percentage has two decimals of a 180K window: at most 18 tokens lost to rounding.
+    expect(at).toBeGreaterThan(window - reserve - 20);
+  });
+
+  it("leaves Claude Code's own threshold alone where it is already low enough", () => {
+    expect(autocompactEnv(262_144, base)).toEqual({});
+    expect(autocompactEnv(undefined, base)).toEqual({});
+    expect(claudeCompactThreshold(base)).toBe(167_000);
+  });
+
+  it("keeps the user's own percentage", () => {
+    expect(autocompactEnv(32_768, { ...base, [AUTOCOMPACT_ENV]: '50' })).toEqual({});
+  });
+
+  it('names the window explicitly, at the value Claude Code assumes, or keeps the one the user set', () => {
+    expect(autocompactEnv(32_768, base).CLAUDE_CODE_AUTO_COMPACT_WINDOW).toBe('200000');
+    expect(autocompactEnv(32_768, { ...base, CLAUDE_CODE_AUTO_COMPACT_WINDOW: '120000' }).CLAUDE_CODE_AUTO_COMPACT_WINDOW).toBeUndefined();
+  });
+
+  it("follows what the user's environment does to Claude Code's effective window", () => {
+    expect(claudeEffectiveWindow(base)).toBe(180_000);
+    expect(claudeEffectiveWindow({ CLAUDE_CODE_MAX_OUTPUT_TOKENS: '8000' })).toBe(192_000);
+    // Under 100K is raised to 100K by Claude Code.
+    expect(claudeEffectiveWindow({ CLAUDE_CODE_AUTO_COMPACT_WINDOW: '50000' })).toBe(80_000);
+    for (const env of [{ CLAUDE_CODE_MAX_OUTPUT_TOKENS: '8000' }, { CLAUDE_CODE_AUTO_COMPACT_WINDOW: '120000' }]) {
+      const at = claudeCompactThreshold({ ...env, ...autocompactEnv(32_768, env) });
+      expect(at).toBeLessThanOrEqual(compactAtTokens(32_768));
+      expect(at).toBeGreaterThan(compactAtTokens(32_768) - 20);
+    }
+  });
+
+  it('reaches the Claude Code anyclaude launches', () => {
+    const env = claudeEnv({ proxyUrl: 'http://127.0.0.1:1', key: 'k', model: 'anyclaude', configDir: undefined, base, contextWindow: 32_768 });
+    expect(claudeCompactThreshold(env)).toBeLessThanOrEqual(compactAtTokens(32_768));
+    expect(claudeEnv({ proxyUrl: 'http://127.0.0.1:1', key: 'k', model: 'anyclaude', configDir: undefined, base })[AUTOCOMPACT_ENV]).toBeUndefined();
+  });
+});
