@@ -8,9 +8,13 @@
  *
  * Text streams through as early as possible; only a suffix that could still begin a tag is held.
  * A call that does not parse, names an unknown tool, or is unfinished at the end comes back as text.
+ *
+ * A reply that is nothing but bare JSON calls (bare-json-tool-calls.ts) is recognised first: until
+ * that gate gives the text back, none of it reaches the tag scanning here.
  */
 
 import type { ToolDefinition } from '../anthropic/types.js';
+import { BareJsonToolCalls } from './bare-json-tool-calls.js';
 import { coerceArguments } from './coerce-arguments.js';
 
 export type TextToolItem =
@@ -42,23 +46,31 @@ export class TextToolCallParser {
   private call: { opener: string; text: string; scanFrom: number; verdict: Verdict } | null = null;
   /** After an unwrapped <function=…>…</function>, a stray </tool_call> belongs to the call. */
   private swallowWrapperClose = false;
+  /** Holds the reply while it may still be nothing but bare JSON calls; null once it cannot. */
+  private bare: BareJsonToolCalls | null;
 
   constructor(tools: readonly ToolDefinition[]) {
     this.schemas = new Map(tools.map((tool) => [tool.name, tool.input_schema]));
+    this.bare = new BareJsonToolCalls(new Set(this.schemas.keys()));
   }
 
   push(piece: string): TextToolItem[] {
     const items: TextToolItem[] = [];
     let pending = piece;
-    while (pending !== '') {
-      pending = this.call ? this.pushCall(pending, items) : this.pushText(pending, items);
+    if (this.bare) {
+      const step = this.bare.push(piece);
+      if (step.holding) return items;
+      this.bare = null;
+      pending = step.text;
     }
+    this.scan(pending, items);
     return items;
   }
 
   /** End of stream: whatever is held or unfinished becomes text, unless it is a complete call. */
   end(): TextToolItem[] {
     const items: TextToolItem[] = [];
+    this.endBare(items);
     if (this.call) {
       const { opener, text } = this.call;
       // A wrapped call missing only its </tool_call> is complete; anything else may be truncated.
@@ -71,6 +83,29 @@ export class TextToolCallParser {
     this.held = '';
     this.swallowWrapperClose = false;
     return items;
+  }
+
+  private scan(text: string, items: TextToolItem[]): void {
+    let pending = text;
+    while (pending !== '') {
+      pending = this.call ? this.pushCall(pending, items) : this.pushText(pending, items);
+    }
+  }
+
+  /**
+   * The bare-JSON verdict at an end. end() also comes between parts of a reply (before reasoning
+   * or a native call), so a gate that has seen only whitespace stays armed: the reply may follow.
+   */
+  private endBare(items: TextToolItem[]): void {
+    if (!this.bare) return;
+    if (this.bare.blank) {
+      emitText(items, this.bare.takeBlank());
+      return;
+    }
+    const result = this.bare.end();
+    this.bare = null;
+    if ('calls' in result) items.push(...result.calls.map(toItem));
+    else this.scan(result.text, items);
   }
 
   /** Scans plain text; returns what is left to process after entering a call, or ''. */
