@@ -114,7 +114,8 @@ function logCompaction(events: CoreEvents, env: NodeJS.ProcessEnv, contextWindow
   if (contextWindow === undefined) return;
   const at = claudeCompactThreshold(env);
   const source = process.env[AUTOCOMPACT_ENV] ? `your ${AUTOCOMPACT_ENV}=${process.env[AUTOCOMPACT_ENV]}` : `${AUTOCOMPACT_ENV}=${env[AUTOCOMPACT_ENV] ?? '(unset)'}`;
-  events.log('info', 'up', `Claude Code compacts at ${at} of ${contextWindow} context tokens (${source})`);
+  if (at < contextWindow) events.log('info', 'up', `Claude Code compacts at ${at} of ${contextWindow} context tokens (${source})`);
+  else events.log('warn', 'up', `Claude Code compacts only at ${at} tokens, past the model's ${contextWindow} (${source}): it will compact when the proxy answers "prompt is too long"`);
 }
 
 /** A bad hotkey is a typo to fix before any model loads, in the place the user wrote it. */

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { BIN } from '../support/cli.js';
 import { startScriptedUpstream, type RecordedRequest, type Reply } from '../support/scripted-upstream.js';
+import { loadEncoder } from '../../src/proxy/token-counter.js';
 import { autocompactEnv, claudeCompactThreshold, compactAtTokens } from '../../src/claude/autocompact.js';
 
 const WINDOW = 16_384;
@@ -34,20 +35,21 @@ function lastUserText(rec: RecordedRequest): string {
 const isWarmup = (rec: RecordedRequest): boolean => (rec.body as ChatBody).max_tokens === 1;
 const isCompaction = (rec: RecordedRequest): boolean => /create a detailed summary/.test(lastUserText(rec));
 
-/** What a backend would count: ~4 characters of English per token. */
-const promptTokensOf = (rec: RecordedRequest): number => Math.ceil(JSON.stringify((rec.body as ChatBody).messages ?? []).length / 4);
+/** What the backend counts: the tokenizer the proxy's own estimate uses, so the two agree as a real backend's would. */
+const encoder = await loadEncoder();
+const promptTokensOf = (rec: RecordedRequest): number => encoder.encode(JSON.stringify((rec.body as ChatBody).messages ?? [])).length;
 
-/** Ordinary English prose of about `tokens` tokens, different each time. */
+/** Ordinary English prose of `tokens` tokens (each word is one). */
 function prose(tokens: number, seed: string): string {
   const words = ['the', 'model', 'reads', 'a', 'file', 'and', 'writes', 'tests', 'for', 'every', 'branch', 'of', 'code', 'it', 'finds'];
   const out: string[] = [seed];
-  for (let i = 0; out.join(' ').length < tokens * 4; i++) out.push(words[(i * 7 + seed.length) % words.length] ?? 'x');
+  for (let i = 0; i < tokens; i++) out.push(words[(i * 7 + seed.length) % words.length] ?? 'x');
   return out.join(' ');
 }
 
-async function up(userHome: string, project: string, backendUrl: string, claudeArgs: string[]): Promise<{ exitCode: number | undefined; stdout: string; stderr: string }> {
+async function up(userHome: string, project: string, backendUrl: string, claudeArgs: string[], env: Record<string, string> = {}): Promise<{ exitCode: number | undefined; stdout: string; stderr: string }> {
   const result = await execa('node', [BIN, 'up', '--backend', 'openai', '--url', backendUrl, '--context', String(WINDOW), '--no-tui', '--', ...SMALL_PROMPT, ...claudeArgs], {
-    env: { HOME: userHome, ANYCLAUDE_HOME: join(userHome, '.anyclaude'), PATH: process.env.PATH ?? '' },
+    env: { HOME: userHome, ANYCLAUDE_HOME: join(userHome, '.anyclaude'), PATH: process.env.PATH ?? '', ...env },
     extendEnv: false,
     cwd: project,
     stdin: 'ignore',
@@ -61,7 +63,7 @@ async function up(userHome: string, project: string, backendUrl: string, claudeA
  * Three `up` runs in one project, as a user continuing a session: two long turns of
  * `turnTokens` each, then "Now say BRAVO-2." — the requests of that last run are returned.
  */
-async function session(turnTokens: number): Promise<{ last: RecordedRequest[]; lastOut: string }> {
+async function session(turnTokens: number, options: { lastTurn?: string; env?: Record<string, string> } = {}): Promise<{ last: RecordedRequest[]; lastOut: string; lastErr: string }> {
   const backend = await startScriptedUpstream({ flavor: 'llama-server', modelId: 'small-window-model', contextLength: WINDOW });
   try {
     backend.setDefault((rec): Reply => {
@@ -78,9 +80,9 @@ async function session(turnTokens: number): Promise<{ last: RecordedRequest[]; l
       expect(run.stdout).toContain('ANSWER to a long text');
     }
     const before = backend.chatRequests.length;
-    const last = await up(userHome, project, backend.url, ['--continue', '-p', 'Now say BRAVO-2.']);
+    const last = await up(userHome, project, backend.url, ['--continue', '-p', options.lastTurn ?? 'Now say BRAVO-2.'], options.env);
     expect(last.exitCode, last.stderr).toBe(0);
-    return { last: backend.chatRequests.slice(before).filter((r) => !isWarmup(r)), lastOut: last.stdout };
+    return { last: backend.chatRequests.slice(before).filter((r) => !isWarmup(r)), lastOut: last.stdout, lastErr: last.stderr };
   } finally {
     await backend.close();
   }
@@ -112,6 +114,15 @@ describe('Claude Code is told to compact before the real window is full', () => 
       expect(after.some((r) => /BRAVO-2/.test(lastUserText(r)))).toBe(true);
       // The long texts were replaced by the summary: the prompt fits the window again.
       expect(promptTokensOf(after.at(-1)!)).toBeLessThan(threshold / 2);
+      expect(lastOut).toContain('ANSWER to BRAVO-2');
+    }, 3 * RUN_LIMIT_MS + 30_000);
+
+    it("compacts and retries when the proxy answers that the prompt is too long (Claude Code's own threshold left at 167K)", async () => {
+      // The last turn alone takes the conversation past the window: only the proxy's 400 can tell.
+      const { last, lastOut, lastErr } = await session(Math.round(WINDOW * 0.3), { lastTurn: `${prose(Math.round(WINDOW * 0.5), 'ALPHA-3')} Now say BRAVO-2.`, env: { CLAUDE_AUTOCOMPACT_PCT_OVERRIDE: '100' } });
+      const compactAt = last.findIndex(isCompaction);
+      expect(compactAt, `${lastErr}\n${last.map(lastUserText).join('\n---\n').slice(0, 2000)}`).toBeGreaterThanOrEqual(0);
+      expect(last.slice(compactAt + 1).some((r) => /BRAVO-2/.test(lastUserText(r)))).toBe(true);
       expect(lastOut).toContain('ANSWER to BRAVO-2');
     }, 3 * RUN_LIMIT_MS + 30_000);
   });
