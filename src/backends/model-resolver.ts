@@ -1,13 +1,15 @@
 /**
  * From what a person types (`--model Qwen3-Coder-30B`) to a model a server can load: a path taken
  * as-is, a local model found by a forgiving name match in the Hugging Face cache, LM Studio's models
- * folder or extra roots, or, failing those, a Hugging Face id the server downloads itself.
+ * folder or extra roots, a catalog name (src/models/catalog-data.ts) whose MLX repository is cached
+ * or else is to be downloaded, or, failing those, a Hugging Face id to download.
  */
 import type { Dirent } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { AnyclaudeError } from '../core/errors.js';
+import { CATALOG, findInCatalog, type CatalogEntry } from '../models/catalog.js';
 
 /** `dir`: a model directory with config.json (MLX, transformers); `gguf`: one llama.cpp file. */
 export type ModelFormat = 'dir' | 'gguf';
@@ -24,8 +26,10 @@ export interface LocalModel {
 
 export interface RemoteModel {
   kind: 'remote';
-  /** A Hugging Face id (`org/name`) that the server downloads on first start. */
+  /** A Hugging Face id (`org/name`) to download before the server starts. */
   id: string;
+  /** The catalog entry the query named (its MLX repository is `id`). */
+  entry?: CatalogEntry;
 }
 
 export type ResolvedModel = LocalModel | RemoteModel;
@@ -107,7 +111,13 @@ export async function resolveModel(query: string, options: ResolveOptions = {}):
       fix: 'pass an existing model directory (with config.json) or .gguf file, or a Hugging Face id such as mlx-community/Qwen3-Coder-30B-A3B-Instruct-4bit',
     });
   }
-  const matches = bestMatches(trimmed, await listLocalModels(options), (m) => m.name);
+  const local = await listLocalModels(options);
+  const named = findInCatalog(trimmed);
+  const [entry] = named;
+  // A catalog name whose MLX repository is already here is that copy, whatever else matches.
+  const cached = named.length === 1 ? local.find((m) => m.format === 'dir' && m.name.toLowerCase() === entry?.mlx.repo.toLowerCase()) : undefined;
+  if (cached !== undefined) return cached;
+  const matches = bestMatches(trimmed, local, (m) => m.name);
   const [only] = matches;
   if (matches.length === 1 && only !== undefined) return only;
   if (matches.length > 1) {
@@ -115,10 +125,14 @@ export async function resolveModel(query: string, options: ResolveOptions = {}):
       fix: 'pass more of the name, or the full path of the one you mean',
     });
   }
+  if (named.length === 1 && entry !== undefined) return { kind: 'remote', id: entry.mlx.repo, entry };
+  if (named.length > 1) {
+    throw new AnyclaudeError('MODEL_AMBIGUOUS', `"${trimmed}" matches ${named.length} catalog models: ${named.map((e) => e.name).join(', ')}`, { fix: 'pass the full name of the one you mean' });
+  }
   if (/^[\w.-]+\/[\w.-]+$/.test(trimmed)) return { kind: 'remote', id: trimmed };
   const places = modelSearchPlaces(options).map((p) => `  ${p.dir}`);
   throw new AnyclaudeError('MODEL_NOT_FOUND', `no local model matches "${trimmed}"; searched:\n${places.join('\n')}`, {
-    fix: 'pass a path to a model directory or .gguf file, or a Hugging Face id (org/name, e.g. mlx-community/Qwen3-Coder-30B-A3B-Instruct-4bit) to download it',
+    fix: `pass a path to a model directory or .gguf file, a catalog name (${CATALOG.map((e) => e.name).join(', ')}), or a Hugging Face id (org/name, e.g. mlx-community/Qwen3-Coder-30B-A3B-Instruct-4bit) to download it`,
   });
 }
 

@@ -102,7 +102,8 @@ describe('resolveModel', () => {
   });
 
   it('no match but shaped like an HF id: a remote id for the server to download', async () => {
-    expect(await resolveModel('mlx-community/GLM-4.5-Air-4bit', opts)).toEqual({ kind: 'remote', id: 'mlx-community/GLM-4.5-Air-4bit' });
+    // GLM-4.5-Air is in the catalog: the entry comes along (size, context window, smaller sibling).
+    expect(await resolveModel('mlx-community/GLM-4.5-Air-4bit', opts)).toMatchObject({ kind: 'remote', id: 'mlx-community/GLM-4.5-Air-4bit', entry: { name: 'GLM-4.5-Air' } });
   });
 
   it('an exact HF id that is cached resolves to the local copy', async () => {
