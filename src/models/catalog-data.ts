@@ -12,11 +12,13 @@
  * - `lmstudio`: the key for `lms get`; `ollama`: the tag for `ollama pull`. Left out where no
  *   official one is known.
  * - `smaller`: the entry to suggest when this one does not fit the machine.
+ * - `aliases`: other names it answers to. Not Ollama tags (`qwen3-coder:30b`): those name what an
+ *   Ollama server serves, and stay the server's.
  */
 export const CATALOG_DATA = [
   {
     name: 'Qwen3-Coder-30B',
-    aliases: ['Qwen3-Coder-30B-A3B', 'Qwen3-Coder-30B-A3B-Instruct', 'qwen3-coder:30b'],
+    aliases: ['Qwen3-Coder-30B-A3B', 'Qwen3-Coder-30B-A3B-Instruct'],
     description: 'Qwen3 Coder 30B-A3B Instruct (MoE, 3B active): fast and strong at agentic coding',
     mlx: { repo: 'mlx-community/Qwen3-Coder-30B-A3B-Instruct-4bit', sizeBytes: 17_200_000_000 },
     gguf: { repo: 'unsloth/Qwen3-Coder-30B-A3B-Instruct-GGUF', file: 'Qwen3-Coder-30B-A3B-Instruct-Q4_K_M.gguf' },
@@ -28,7 +30,7 @@ export const CATALOG_DATA = [
   },
   {
     name: 'Qwen3-Coder-480B',
-    aliases: ['Qwen3-Coder-480B-A35B', 'Qwen3-Coder-480B-A35B-Instruct', 'qwen3-coder:480b'],
+    aliases: ['Qwen3-Coder-480B-A35B', 'Qwen3-Coder-480B-A35B-Instruct'],
     description: 'Qwen3 Coder 480B-A35B Instruct (MoE, 35B active): the largest Qwen coder, for 512 GB machines',
     mlx: { repo: 'mlx-community/Qwen3-Coder-480B-A35B-Instruct-4bit', sizeBytes: 270_000_000_000 },
     // Split in a Q4_K_M/ folder; the part count is approximate.
@@ -41,7 +43,7 @@ export const CATALOG_DATA = [
   },
   {
     name: 'Qwen2.5-Coder-32B',
-    aliases: ['Qwen2.5-Coder-32B-Instruct', 'qwen2.5-coder:32b'],
+    aliases: ['Qwen2.5-Coder-32B-Instruct'],
     description: 'Qwen2.5 Coder 32B Instruct (dense)',
     mlx: { repo: 'mlx-community/Qwen2.5-Coder-32B-Instruct-4bit', sizeBytes: 18_400_000_000 },
     gguf: { repo: 'bartowski/Qwen2.5-Coder-32B-Instruct-GGUF', file: 'Qwen2.5-Coder-32B-Instruct-Q4_K_M.gguf' },
@@ -53,7 +55,7 @@ export const CATALOG_DATA = [
   },
   {
     name: 'Qwen2.5-Coder-14B',
-    aliases: ['Qwen2.5-Coder-14B-Instruct', 'qwen2.5-coder:14b'],
+    aliases: ['Qwen2.5-Coder-14B-Instruct'],
     description: 'Qwen2.5 Coder 14B Instruct (dense)',
     mlx: { repo: 'mlx-community/Qwen2.5-Coder-14B-Instruct-4bit', sizeBytes: 8_300_000_000 },
     gguf: { repo: 'bartowski/Qwen2.5-Coder-14B-Instruct-GGUF', file: 'Qwen2.5-Coder-14B-Instruct-Q4_K_M.gguf' },
@@ -65,7 +67,7 @@ export const CATALOG_DATA = [
   },
   {
     name: 'Qwen2.5-Coder-7B',
-    aliases: ['Qwen2.5-Coder-7B-Instruct', 'qwen2.5-coder:7b'],
+    aliases: ['Qwen2.5-Coder-7B-Instruct'],
     description: 'Qwen2.5 Coder 7B Instruct (dense): the smallest that still calls tools',
     mlx: { repo: 'mlx-community/Qwen2.5-Coder-7B-Instruct-4bit', sizeBytes: 4_300_000_000 },
     gguf: { repo: 'bartowski/Qwen2.5-Coder-7B-Instruct-GGUF', file: 'Qwen2.5-Coder-7B-Instruct-Q4_K_M.gguf' },
@@ -88,7 +90,7 @@ export const CATALOG_DATA = [
   },
   {
     name: 'gpt-oss-120b',
-    aliases: ['gpt-oss:120b'],
+    aliases: [],
     description: "OpenAI's gpt-oss 120B (MoE, 5.1B active, MXFP4)",
     mlx: { repo: 'mlx-community/gpt-oss-120b-MXFP4-Q8', sizeBytes: 65_000_000_000 },
     gguf: { repo: 'ggml-org/gpt-oss-120b-GGUF', file: 'gpt-oss-120b-mxfp4-00001-of-00003.gguf' },
@@ -100,7 +102,7 @@ export const CATALOG_DATA = [
   },
   {
     name: 'gpt-oss-20b',
-    aliases: ['gpt-oss:20b'],
+    aliases: [],
     description: "OpenAI's gpt-oss 20B (MoE, 3.6B active, MXFP4)",
     mlx: { repo: 'mlx-community/gpt-oss-20b-MXFP4-Q8', sizeBytes: 12_100_000_000 },
     gguf: { repo: 'ggml-org/gpt-oss-20b-GGUF', file: 'gpt-oss-20b-mxfp4.gguf' },
@@ -112,7 +114,7 @@ export const CATALOG_DATA = [
   },
   {
     name: 'Devstral',
-    aliases: ['Devstral-Small', 'Devstral-Small-2507', 'devstral:24b'],
+    aliases: ['Devstral-Small', 'Devstral-Small-2507'],
     description: "Mistral's Devstral Small 1.1 (24B, July 2025), made for coding agents",
     mlx: { repo: 'mlx-community/Devstral-Small-2507-4bit', sizeBytes: 13_300_000_000 },
     gguf: { repo: 'unsloth/Devstral-Small-2507-GGUF', file: 'Devstral-Small-2507-Q4_K_M.gguf' },
@@ -124,7 +126,7 @@ export const CATALOG_DATA = [
   },
   {
     name: 'DeepSeek-Coder-V2-Lite',
-    aliases: ['DeepSeek-Coder-V2-Lite-Instruct', 'deepseek-coder-v2:16b'],
+    aliases: ['DeepSeek-Coder-V2-Lite-Instruct'],
     description: 'DeepSeek Coder V2 Lite Instruct (MoE, 16B, 2.4B active); no tool calls',
     mlx: { repo: 'mlx-community/DeepSeek-Coder-V2-Lite-Instruct-4bit-mlx', sizeBytes: 8_800_000_000 },
     gguf: { repo: 'bartowski/DeepSeek-Coder-V2-Lite-Instruct-GGUF', file: 'DeepSeek-Coder-V2-Lite-Instruct-Q4_K_M.gguf' },

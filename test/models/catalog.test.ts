@@ -70,9 +70,10 @@ describe('findInCatalog', () => {
     expect(names('glm 4.5 air')).toEqual(['GLM-4.5-Air']);
   });
 
-  it('knows aliases, Ollama tags and the MLX repository id', () => {
+  it('knows aliases and the MLX repository id, but leaves Ollama tags to Ollama', () => {
     expect(names('devstral-small-2507')).toEqual(['Devstral']);
-    expect(names('qwen3-coder:30b')).toEqual(['Qwen3-Coder-30B']);
+    expect(names('qwen3-coder:30b')).toEqual([]);
+    expect(names('gpt-oss:20b')).toEqual([]);
     expect(names('mlx-community/Qwen3-Coder-30B-A3B-Instruct-4bit')).toEqual(['Qwen3-Coder-30B']);
     expect(names('deepseek coder v2 lite instruct')).toEqual(['DeepSeek-Coder-V2-Lite']);
   });
