@@ -18,6 +18,7 @@ import { externalBackend, makeUpstream, managedBackend, managedServer } from './
 import { readContextWindow, resolveModel } from './model-resolver.js';
 import { ensureVenv } from './venv.js';
 import { packageFile } from '../core/package-root.js';
+import { ensureModelOnDisk } from '../models/ensure-model.js';
 
 const PYTHON_DIR = packageFile('python/mlx-lm/');
 
@@ -74,8 +75,6 @@ export const mlxLmBackend: BackendAdapter = {
         fix: 'use --backend llama-cpp for GGUF models, or pick an MLX model directory',
       });
     }
-    const modelId = model.kind === 'local' ? model.path : model.id;
-    const contextWindow = options.context ?? (model.kind === 'local' ? await readContextWindow(model.path) : undefined);
     const venv = await ensureVenv(
       { ...MLX_LM_VENV, requirements: mlxRequirements() },
       {
@@ -86,6 +85,10 @@ export const mlxLmBackend: BackendAdapter = {
         ...(options.onInstallProgress === undefined ? {} : { onProgress: options.onInstallProgress }),
       },
     );
+    // A catalog name or HF id not on disk is downloaded here, with progress, rather than silently by the server.
+    const onDisk = await ensureModelOnDisk(model, { python: venv.python, events: ctx.events, ...(options.onInstallProgress === undefined ? {} : { onLine: options.onInstallProgress }) });
+    const modelId = onDisk.path;
+    const contextWindow = options.context ?? (await readContextWindow(onDisk.path));
     const port = await pickPort(options.port, { strict: options.port !== undefined });
     const url = loopbackUrl(port);
     const server = managedServer(ctx, 'mlx-lm', {
