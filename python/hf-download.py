@@ -2,7 +2,10 @@
 Downloads a Hugging Face model repository into the normal HF cache (where mlx_lm looks), with
 huggingface_hub's own functions, reporting progress as JSON lines on stdout.
 
-    python hf-download.py download <repo_id> [--revision main] [--workers 4] [--plan-only]
+    python hf-download.py download <repo_id> [--revision main] [--workers 4] [--plan-only | --confirm]
+
+With --confirm it waits, after the plan line, for a line `go` on stdin (anything else, or EOF,
+ends it without fetching a byte): the caller checks the plan against the disk and memory first.
 
 Why not a plain `snapshot_download`: huggingface_hub (2.x) downloads each file to a temporary
 file named per process and deletes it when the download fails or is interrupted, so a second run
@@ -60,6 +63,7 @@ def main():
     parser.add_argument("--revision", default="main")
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--plan-only", action="store_true")
+    parser.add_argument("--confirm", action="store_true")
     args = parser.parse_args()
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
@@ -117,6 +121,9 @@ def run(args, HfApi, constants, get_hf_file_metadata, hf_hub_download, hf_hub_ur
         files=[{"name": f["name"], "size": f["size"], "present": f["present"]} for f in files],
     )
     if args.plan_only:
+        return
+    if args.confirm and sys.stdin.readline().strip() != "go":
+        emit("cancelled")
         return
 
     progress_lock = threading.Lock()

@@ -203,15 +203,19 @@ export async function downloadModel(options: DownloadOptions): Promise<DownloadR
   report(tracker.state);
   options.signal?.throwIfAborted();
 
-  const args = [SCRIPT, 'download', options.repo, '--revision', options.revision ?? 'main', '--workers', String(options.workers ?? 4)];
+  const args = [SCRIPT, 'download', options.repo, '--revision', options.revision ?? 'main', '--workers', String(options.workers ?? 4), '--confirm'];
   const child = execa(options.python, args, {
     env: { ...(options.env ?? process.env), PYTHONUNBUFFERED: '1', HF_HUB_DISABLE_PROGRESS_BARS: '1' },
     extendEnv: false,
     detached: true,
     buffer: false,
     reject: false,
-    stdin: 'ignore',
+    stdin: 'pipe',
   });
+  // hf-download.py fetches nothing until told `go`, once the plan passed the check.
+  const go = (): void => {
+    child.stdin?.end('go\n');
+  };
   const stderr: string[] = [];
   let refused: unknown;
   let stopping = false;
@@ -250,13 +254,13 @@ export async function downloadModel(options: DownloadOptions): Promise<DownloadR
     if (line === undefined) return;
     if (line.type === 'done') done = line;
     if (line.type === 'error') failure = line;
-    if (line.type === 'plan' && options.check !== undefined) {
+    if (line.type === 'plan') {
       const check = options.check;
       checking = Promise.resolve()
-        .then(() => check(line))
-        .catch((error: unknown) => {
+        .then(() => check?.(line))
+        .then(go, (error: unknown) => {
           refused = error;
-          stop();
+          child.stdin?.end();
         });
     }
     report(tracker.apply(line));

@@ -54,7 +54,7 @@ async function download(repo: string, entry: CatalogEntry | undefined, hub: stri
     check: (plan) => {
       refuseUnlessFits({ label, modelBytes: plan.totalBytes, downloadBytes: plan.totalBytes - plan.presentBytes, entry }, machine, { ignoreMemory });
       const kept = plan.presentBytes > 0 ? `, ${formatBytes(plan.presentBytes)} already here` : '';
-      options.events?.log('info', 'download', `downloading ${label} (${repo}): ${formatBytes(plan.totalBytes)} in ${plan.files.length} files${kept}`);
+      options.events?.log('info', 'download', `downloading ${label}${label === repo ? '' : ` (${repo})`}: ${formatBytes(plan.totalBytes)} in ${plan.files.length} files${kept}`);
     },
     onProgress: (progress) => {
       options.onProgress?.(progress);
