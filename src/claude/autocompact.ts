@@ -23,22 +23,24 @@ const UNKNOWN_MODEL_MAX_OUTPUT = 32_000;
 const AUTO_COMPACT_WINDOW_FLOOR = 100_000;
 /** Its own threshold sits this far below the effective window; ours never needs to be higher. */
 const OWN_MARGIN = 13_000;
+const MAX_RESERVE = OWN_MARGIN + OUTPUT_RESERVE_CAP;
 
 /**
- * The compaction request is the whole conversation plus Claude Code's summary instructions, and
- * the summary must still fit: a quarter of the window, at least 4K, at most Claude Code's own
- * 33K (200K − 167K) — enough for the instructions (~1K) and a summary of a few thousand tokens.
+ * The compaction request is the whole conversation plus Claude Code's summary instructions
+ * (~6,100 characters appended to the last user message in 2.1.197: about 1,500 tokens), and the
+ * summary must still fit in what is left: 15 % of the window, at least 1K. Never more than
+ * Claude Code's own 33K (200K − 167K).
  */
-const RESERVE_SHARE = 0.25;
-const MIN_RESERVE = 4096;
-const MAX_RESERVE = ASSUMED_WINDOW - (ASSUMED_WINDOW - OUTPUT_RESERVE_CAP - OWN_MARGIN);
-
+const COMPACT_INSTRUCTIONS_TOKENS = 1600;
+const SUMMARY_SHARE = 0.15;
+const MIN_SUMMARY_TOKENS = 1024;
 export const AUTOCOMPACT_ENV = 'CLAUDE_AUTOCOMPACT_PCT_OVERRIDE';
 const WINDOW_ENV = 'CLAUDE_CODE_AUTO_COMPACT_WINDOW';
 
 /** Tokens of the real window at which the conversation should be compacted. */
 export function compactAtTokens(contextWindow: number): number {
-  const reserve = Math.min(MAX_RESERVE, Math.max(MIN_RESERVE, Math.round(contextWindow * RESERVE_SHARE)));
+  const summary = Math.max(MIN_SUMMARY_TOKENS, Math.round(contextWindow * SUMMARY_SHARE));
+  const reserve = Math.min(MAX_RESERVE, COMPACT_INSTRUCTIONS_TOKENS + summary);
   return Math.max(1, contextWindow - reserve);
 }
 
