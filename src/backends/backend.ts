@@ -5,6 +5,7 @@
 import type { CoreEvents } from '../core/events.js';
 import type { ServerState } from '../supervisor/managed-process.js';
 import type { Upstream, UpstreamProtocol } from '../core/upstream.js';
+import type { DownloadProgress } from '../models/download.js';
 
 export type BackendName = 'mlx-lm' | 'mlx-omni' | 'lmstudio' | 'llama-cpp' | 'ollama' | 'openai' | 'claude';
 
@@ -62,6 +63,8 @@ export interface BackendStartOptions {
   upgradeVenv?: boolean;
   /** Each line of a venv install, for a progress display. */
   onInstallProgress?: (line: string) => void;
+  /** Every change of a model download (a catalog name or HF id not on disk yet), as data. */
+  onDownloadProgress?: (progress: DownloadProgress) => void;
   /** How long a managed server may take to load its model. */
   readyTimeoutMs?: number;
   apiKey?: string;

@@ -86,7 +86,7 @@ export const mlxLmBackend: BackendAdapter = {
       },
     );
     // A catalog name or HF id not on disk is downloaded here, with progress, rather than silently by the server.
-    const onDisk = await ensureModelOnDisk(model, { python: venv.python, events: ctx.events, ...(options.onInstallProgress === undefined ? {} : { onLine: options.onInstallProgress }) });
+    const onDisk = await ensureModelOnDisk(model, { python: venv.python, events: ctx.events, ...(options.onDownloadProgress === undefined ? {} : { onProgress: options.onDownloadProgress }) });
     const modelId = onDisk.path;
     const contextWindow = options.context ?? (await readContextWindow(onDisk.path));
     const port = await pickPort(options.port, { strict: options.port !== undefined });

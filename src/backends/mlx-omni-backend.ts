@@ -13,6 +13,7 @@ import { loopbackUrl } from './openai-backend.js';
 import { makeUpstream, managedBackend, managedServer } from './running-backend.js';
 import { ensureVenv } from './venv.js';
 import { packageFile } from '../core/package-root.js';
+import { ensureModelOnDisk } from '../models/ensure-model.js';
 
 export const MLX_OMNI_DEFAULT_PORT = 10240;
 /** Pinned requirements, shipped in the package beside dist/. */
@@ -37,9 +38,11 @@ function unsupported(platform: string, arch: string): AnyclaudeError {
 
 /**
  * Starts `serverBinary` (the venv's `mlx-omni-server`) on a free port and waits for `/v1/models`.
- * Separate from the venv step so it can be run, and tested, with any binary.
+ * Separate from the venv step so it can be run, and tested, with any binary. With `download` (the
+ * venv's Python, which has huggingface_hub through mlx-lm), a catalog name or HF id not on disk is
+ * downloaded first, with progress, rather than by the server on the first request.
  */
-export async function startMlxOmniServer(serverBinary: string, options: BackendStartOptions, ctx: BackendContext): Promise<RunningBackend> {
+export async function startMlxOmniServer(serverBinary: string, options: BackendStartOptions, ctx: BackendContext, download?: { python: string }): Promise<RunningBackend> {
   if (options.model === undefined) {
     throw new AnyclaudeError('MODEL_REQUIRED', 'mlx-omni needs a model to serve', { fix: 'pass --model <HF id or path>, e.g. --model mlx-community/Qwen3-Coder-30B-A3B-Instruct-4bit' });
   }
@@ -47,8 +50,9 @@ export async function startMlxOmniServer(serverBinary: string, options: BackendS
   if (resolved.kind === 'local' && resolved.format === 'gguf') {
     throw new AnyclaudeError('MODEL_NOT_USABLE', `mlx-omni cannot serve a .gguf file (${resolved.path})`, { fix: 'use --backend llama-cpp for .gguf files, or pick an MLX model (e.g. from mlx-community)' });
   }
-  const modelId = resolved.kind === 'local' ? resolved.path : resolved.id;
-  const contextWindow = options.context ?? (resolved.kind === 'local' ? await readContextWindow(resolved.path) : undefined);
+  const model = download === undefined ? resolved : await ensureModelOnDisk(resolved, { python: download.python, events: ctx.events, ...(options.onDownloadProgress === undefined ? {} : { onProgress: options.onDownloadProgress }) });
+  const modelId = model.kind === 'local' ? model.path : model.id;
+  const contextWindow = options.context ?? (model.kind === 'local' ? await readContextWindow(model.path) : undefined);
   const port = await pickPort(options.port, { strict: options.port !== undefined });
   const url = loopbackUrl(port);
   const server = managedServer(ctx, 'mlx-omni', {
@@ -84,7 +88,7 @@ export function createMlxOmniBackend(adapterOptions: MlxOmniAdapterOptions = {})
       MLX_OMNI_VENV,
       { home: ctx.home, events: ctx.events, ...(options.python === undefined ? {} : { python: options.python }) },
     );
-    return startMlxOmniServer(venv.bin('mlx-omni-server'), options, ctx);
+    return startMlxOmniServer(venv.bin('mlx-omni-server'), options, ctx, { python: venv.python });
   }
 
   return { name: 'mlx-omni', detect, start };

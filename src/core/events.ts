@@ -4,6 +4,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { RequestMetrics } from '../proxy/metrics.js';
+import type { DownloadProgress } from '../models/download.js';
 
 export interface LogEvent {
   level: 'debug' | 'info' | 'warn' | 'error';
@@ -22,6 +23,8 @@ export interface CoreEventMap {
   'backend:state': { backend: string; state: string; reason: string | undefined };
   /** Replaying the remembered prompt prefix so the first turn finds it cached. */
   'cache:warm': { backend: string; phase: 'warming' | 'done' | 'failed' | 'skipped'; ms?: number; detail?: string };
+  /** A backend downloading its model (`label`: what the user asked for); every change, as data. */
+  'model:download': { backend: string; label: string; progress: DownloadProgress };
   /** The phase `anyclaude up` is in, for a status line. */
   'up:phase': { phase: 'preparing' | 'installing' | 'starting' | 'ready' | 'running' | 'stopping'; detail: string };
   log: LogEvent;

@@ -55,15 +55,40 @@ export interface WarmupView {
   detail: string | undefined;
 }
 
-/** Something that takes a while before a backend can serve: venv install, server start, model load, a switch. */
+/** A model download (a catalog name or HF id not on disk yet): a plain-data copy of src/models/download.ts's DownloadProgress. */
+export interface DownloadView {
+  /** What the user asked for (`Qwen3-Coder-30B`), or the repository. */
+  label: string;
+  repo: string;
+  /** `planning`: asking the Hub for the file list; then `downloading`; then one of the three ends. */
+  phase: 'planning' | 'downloading' | 'done' | 'failed' | 'cancelled';
+  /** Bytes of the whole model; undefined until the Hub said. */
+  totalBytes: number | undefined;
+  /** Bytes on disk, including those an earlier, interrupted run left. */
+  doneBytes: number;
+  /** Bytes an earlier run had fetched (resumed, not downloaded again); 0 for a fresh download. */
+  resumedBytes: number;
+  /** Over the last few seconds; undefined until measured. */
+  bytesPerSecond: number | undefined;
+  etaSeconds: number | undefined;
+  /** The file that moved last. */
+  file: string | undefined;
+  filesDone: number;
+  filesTotal: number;
+  startedAt: number;
+}
+
+/** Something that takes a while before a backend can serve: venv install, model download, server start, model load, a switch. */
 export interface ProgressView {
   backend: string;
-  /** `install`: creating the venv and pip install; `start`: server starting and loading the model; `warm`: prefilling the remembered prefix. */
-  step: 'install' | 'start' | 'warm';
+  /** `install`: creating the venv and pip install; `download`: fetching the model; `start`: server starting and loading the model; `warm`: prefilling the remembered prefix. */
+  step: 'install' | 'download' | 'start' | 'warm';
   detail: string;
   startedAt: number;
   /** The last lines of output (pip, the server's log), newest last. */
   lines: string[];
+  /** The model download, while it runs and (finished) while the server loads what it fetched. */
+  download?: DownloadView;
 }
 
 /** The latest request of one Claude Code session: what its status line shows. */

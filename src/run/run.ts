@@ -18,7 +18,8 @@ import { onExit } from '../supervisor/cleanup.js';
 import { discoverAvailable, modelsOf, runningView } from './backend-catalog.js';
 import { foldEvents } from './fold-events.js';
 import { FOLLOW_INTERVAL_MS, loadedModels, modelToFollow, withModel } from './model-follower.js';
-import { emptyRunState, type BackendView, type ClaudeView, type ProgressView, type RunState, type RunStore } from './run-state.js';
+import type { DownloadProgress } from '../models/download.js';
+import { emptyRunState, type BackendView, type ClaudeView, type DownloadView, type ProgressView, type RunState, type RunStore } from './run-state.js';
 import { backendNames, startOptions } from './start-options.js';
 import { StateStore } from './state-store.js';
 
@@ -155,7 +156,8 @@ export class Run implements RunStore {
     const { settings, demoModel, events } = this.#options;
     for (const name of await backendNames(settings, this.#ctx)) {
       events.emit('up:phase', { phase: 'starting', detail: `starting ${name}` });
-      const started = await this.#startBackend(name, startOptions(settings, name, demoModel, this.#installLines(name)));
+      const options = startOptions(settings, name, demoModel, this.#installLines(name));
+      const started = await this.#startBackend(name, { ...options, onDownloadProgress: this.#downloadProgress(name, options.model) });
       if (!started.info.managed) events.emit('backend:state', { backend: name, state: 'external', reason: undefined });
       events.log('info', name, `ready at ${started.info.url}: ${started.info.modelId ?? '(model chosen per request)'}, context ${started.info.contextWindow ?? 'unknown'}`);
     }
@@ -177,7 +179,7 @@ export class Run implements RunStore {
 
   async #startForSwitch(kind: BackendName, model: string | undefined, current: RunningBackend | undefined): Promise<RunningBackend> {
     const { settings } = this.#options;
-    const base = startOptions(settings, kind, undefined, this.#installLines(kind));
+    const base = startOptions(settings, kind, undefined, this.#installLines(kind), this.#downloadProgress(kind, model ?? settings.forBackend(kind).model));
     // A second server of a kind anyclaude manages needs a port of its own; `--backend-port` is the first one's.
     const managedAgain = current?.info.managed === true;
     const { port: _port, ...withoutPort } = base;
@@ -199,6 +201,7 @@ export class Run implements RunStore {
       ...(settings.key === undefined ? {} : { key: settings.key }),
       ...(settings.trace ? { trace: join(home, 'traces') } : {}),
       logBodies: settings.debug >= 2,
+      contextStrategy: settings.contextStrategy,
       observeRequest: (request, headers, upstream) => {
         const backend = [...this.#backends.values()].find((b) => b.upstream.name === upstream.name);
         if (headers[WARMUP_HEADER] === undefined && backend !== undefined) {
@@ -298,6 +301,28 @@ export class Run implements RunStore {
     };
   }
 
+  /**
+   * A model download as data in the progress entry (step `download`, a bar on screen), and as an
+   * event for a plain front end. Once it is done the step is `start` again (the server loads what
+   * was fetched), with the finished bar kept beside it.
+   */
+  #downloadProgress(backend: string, asked: string | undefined): (progress: DownloadProgress) => void {
+    return (progress) => {
+      const label = asked ?? progress.repo;
+      this.#options.events.emit('model:download', { backend, label, progress });
+      const download = downloadView(progress, label);
+      this.#store.update((s) => {
+        const entry = s.progress.find((p) => p.backend === backend && p.step !== 'warm');
+        if (entry === undefined) return undefined;
+        const updated: ProgressView =
+          progress.phase === 'done'
+            ? { ...entry, step: 'start', detail: `loading ${label}`, startedAt: Date.now(), lines: [], download }
+            : { ...entry, step: 'download', detail: progress.phase === 'planning' ? `${label}: asking the Hub for the file list` : label, startedAt: entry.step === 'download' ? entry.startedAt : progress.startedAt, lines: [], download };
+        return { progress: s.progress.map((p) => (p === entry ? updated : p)) };
+      });
+    };
+  }
+
   #progress(entry: ProgressView): void {
     this.#store.update((s) => ({ progress: [...s.progress.filter((p) => !(p.backend === entry.backend && p.step === entry.step)), entry] }));
   }
@@ -307,6 +332,24 @@ export class Run implements RunStore {
     timer.unref();
     this.#timers.push(timer);
   }
+}
+
+/** The plain data a front end draws (and a remote dashboard receives as JSON). */
+export function downloadView(p: DownloadProgress, label: string): DownloadView {
+  return {
+    label,
+    repo: p.repo,
+    phase: p.phase,
+    totalBytes: p.totalBytes,
+    doneBytes: p.doneBytes,
+    resumedBytes: p.resumedBytes,
+    bytesPerSecond: p.bytesPerSecond,
+    etaSeconds: p.etaSeconds,
+    file: p.file,
+    filesDone: p.filesDone,
+    filesTotal: p.filesTotal,
+    startedAt: p.startedAt,
+  };
 }
 
 function sessionIdOf(headers: IncomingHttpHeaders): string | undefined {

@@ -1,9 +1,16 @@
 /** How `up`'s settings become each backend's start options, and which backends `up` starts. */
 import { BACKEND_NAMES, type BackendContext, type BackendName, type BackendStartOptions } from '../backends/backend.js';
 import { autoDetect } from '../backends/registry.js';
+import type { DownloadProgress } from '../models/download.js';
 import type { UpSettings } from '../settings/up-settings.js';
 
-export function startOptions(settings: UpSettings, name: BackendName, demoModel: string | undefined, onInstallProgress?: (line: string) => void): BackendStartOptions {
+export function startOptions(
+  settings: UpSettings,
+  name: BackendName,
+  demoModel: string | undefined,
+  onInstallProgress?: (line: string) => void,
+  onDownloadProgress?: (progress: DownloadProgress) => void,
+): BackendStartOptions {
   const own = settings.forBackend(name);
   const model = demoModel ?? own.model;
   return {
@@ -17,6 +24,7 @@ export function startOptions(settings: UpSettings, name: BackendName, demoModel:
     ...(settings.python === undefined ? {} : { python: settings.python }),
     upgradeVenv: settings.upgradeVenv,
     ...(onInstallProgress === undefined ? {} : { onInstallProgress }),
+    ...(onDownloadProgress === undefined ? {} : { onDownloadProgress }),
   };
 }
 
