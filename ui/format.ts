@@ -72,6 +72,28 @@ export function formatPercent(fraction: number | undefined): string {
   return `${Math.round(p)}%`;
 }
 
+/**
+ * Bytes in decimal units, as the Hub and disk tools show sizes: 17_200_000_000 → "17.2 GB",
+ * 9_000_000_000 → "9.0 GB", 850_000_000 → "850 MB", 12_000 → "12.0 kB". One decimal below 100.
+ */
+export function formatBytes(bytes: number | undefined): string {
+  if (bytes === undefined || !Number.isFinite(bytes) || bytes < 0) return UNKNOWN;
+  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 999.95 && unit < units.length - 1) {
+    value /= 1000;
+    unit += 1;
+  }
+  return `${unit === 0 || value >= 99.95 ? String(Math.round(value)) : value.toFixed(1)} ${units[unit]!}`;
+}
+
+/** A download's progress as a whole percentage, never 100 % before the last byte: 0.996 → "99%". */
+export function downloadPercent(done: number, total: number | undefined): string {
+  if (total === undefined || total <= 0) return UNKNOWN;
+  return `${Math.floor(Math.min(1, Math.max(0, done / total)) * 100)}%`;
+}
+
 /** Local wall-clock time, "14:03:07". */
 export function clockTime(ms: number): string {
   const d = new Date(ms);
