@@ -27,6 +27,7 @@ import { anyclaudeVersion } from './version.js';
 import { AUTOCOMPACT_ENV, claudeCompactThreshold } from '../claude/autocompact.js';
 import { FileLog } from './file-log.js';
 import { formatRequestLine } from './request-line.js';
+import { downloadPrinter } from './download-printer.js';
 
 /** `anyclaude up`'s flags (see up-settings.ts for how they combine with the environment and config file). */
 export type UpOptions = UpFlags;
@@ -176,12 +177,18 @@ function printInstallLine(_backend: string, line: string): void {
   if (line.startsWith('Collecting') || line.startsWith('Successfully') || line.startsWith('Downloading')) process.stderr.write(`  ${line.trim()}\n`);
 }
 
+/** Progress on stderr until Claude Code takes the terminal; a model download as one redrawn line (a line per 10 % into a pipe). */
 function printProgress(events: CoreEvents): () => void {
+  const download = downloadPrinter(process.stderr);
   const offs = [
     events.on('log', (e) => {
-      if (e.level !== 'debug') process.stderr.write(`anyclaude: ${e.source}: ${e.message}\n`);
+      if (e.level !== 'debug') download.line(`anyclaude: ${e.source}: ${e.message}\n`);
     }),
-    events.on('up:phase', (e) => process.stderr.write(`anyclaude: ${e.detail}\n`)),
+    events.on('up:phase', (e) => download.line(`anyclaude: ${e.detail}\n`)),
+    events.on('model:download', (e) => download.progress(e.label, e.progress)),
   ];
-  return () => offs.forEach((off) => off());
+  return () => {
+    offs.forEach((off) => off());
+    download.close();
+  };
 }
