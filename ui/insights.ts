@@ -4,7 +4,7 @@
  */
 import type { RequestMetrics } from '../src/proxy/metrics.js';
 import type { RunState } from '../src/run/run-state.js';
-import { formatPercent, median } from './format.js';
+import { formatPercent, formatTokens, median } from './format.js';
 
 /** Share of the prompt the backend said it served from its cache; undefined when it did not say. */
 export function cachedShare(r: RequestMetrics): number | undefined {
@@ -66,6 +66,8 @@ export interface ContextFill {
   window: number | undefined;
   /** 0..1 (may pass 1 when the estimate is off); undefined when the window is unknown. */
   fill: number | undefined;
+  /** `--context-strategy window` left this much of the conversation out of its latest request. */
+  trimmed?: { messages: number; tokens: number };
 }
 
 /** The conversation Claude Code is in now: the latest request of the most recently active session. */
@@ -80,13 +82,17 @@ export function contextFill(state: RunState): ContextFill | undefined {
   if (r === undefined) return undefined;
   const tokens = (r.promptTokens ?? r.estimatedPromptTokens) + (r.outputTokens ?? 0);
   const window = r.contextWindow ?? state.backends.find((b) => b.id === r.upstream)?.contextWindow;
-  return { tokens, window, fill: window === undefined || window <= 0 ? undefined : tokens / window };
+  const trimmed = r.trimmedMessages === undefined ? {} : { trimmed: { messages: r.trimmedMessages, tokens: r.trimmedTokens ?? 0 } };
+  return { tokens, window, fill: window === undefined || window <= 0 ? undefined : tokens / window, ...trimmed };
 }
 
 export const CONTEXT_WARN = 0.75;
 export const CONTEXT_DANGER = 0.9;
 
-export function contextAdvice(fill: number | undefined): Advice | undefined {
+export function contextAdvice(fill: number | undefined, trimmed?: ContextFill['trimmed']): Advice | undefined {
+  if (trimmed !== undefined) {
+    return { severity: 'warn', text: `${trimmed.messages} earlier messages (~${formatTokens(trimmed.tokens)} tokens) left out to fit the window` };
+  }
   if (fill === undefined) return undefined;
   if (fill >= CONTEXT_DANGER) return { severity: 'danger', text: `context ${formatPercent(fill)} full: /compact or start a new conversation` };
   if (fill >= CONTEXT_WARN) return { severity: 'warn', text: `context ${formatPercent(fill)} full: /compact soon` };

@@ -2,6 +2,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { BACKEND_NAMES } from '../backends/backend.js';
 import { normalizeBaseUrl } from '../core/base-url.js';
+import { CONTEXT_STRATEGIES, type ContextStrategy } from '../core/context-strategy.js';
 
 /** [flags, help, parser?] */
 export type FlagSpec = readonly [string, string, ((value: string) => unknown)?];
@@ -28,6 +29,19 @@ export const BACKEND_FLAGS: readonly FlagSpec[] = [
   ['--url <url>', 'URL of a running server (http://host:port or …/v1); with mlx-lm: use it instead of starting one', url],
   ['--api-key <key>', 'key the backend server requires'],
   ['--context <tokens>', "the model's context window, when the server cannot say", positiveInt],
+];
+
+export function contextStrategy(value: string): ContextStrategy {
+  const found = CONTEXT_STRATEGIES.find((s) => s === value);
+  if (found === undefined) throw new InvalidArgumentError(`expected ${CONTEXT_STRATEGIES.join(' or ')}`);
+  return found;
+}
+
+/** What happens to a prompt longer than the model's window: the same words in `up` and `proxy`. */
+export const CONTEXT_STRATEGY_FLAG: FlagSpec = [
+  '--context-strategy <strategy>',
+  'a prompt past the context window: compact (Claude Code summarizes; the default) or window (the oldest turns are left out)',
+  contextStrategy,
 ];
 
 export function addFlags(command: Command, flags: readonly FlagSpec[]): Command {

@@ -1,6 +1,6 @@
 /** The `anyclaude` command line: `up` (the default), `proxy`, `status`, `dashboard`, `doctor`, `config`, `traces`, `bench`, and `--version`. */
 import { Command, Option } from 'commander';
-import { addFlags, BACKEND_FLAGS, positiveInt, url, type FlagSpec } from './flag-specs.js';
+import { addFlags, BACKEND_FLAGS, CONTEXT_STRATEGY_FLAG, contextStrategy, positiveInt, url, type FlagSpec } from './flag-specs.js';
 import { registerBenchCommand } from './bench-command.js';
 import { registerConfigCommand } from './config-command.js';
 import { registerDoctorCommand } from './doctor-command.js';
@@ -26,6 +26,7 @@ function proxyOptions(command: Command): Command {
     .option('--key <key>', 'API key clients must send (default: random per run)')
     .option('--context <tokens>', "the model's context window", positiveInt)
     .option('--trace', 'write every exchange under $ANYCLAUDE_HOME/traces/ (default ~/.anyclaude/traces/; also ANYCLAUDE_DEBUG=1)')
+    .option('--context-strategy <strategy>', CONTEXT_STRATEGY_FLAG[1], contextStrategy)
     .addOption(new Option('--api-key <key>', 'key the backend itself needs').env('ANYCLAUDE_UPSTREAM_API_KEY'));
 }
 
@@ -42,6 +43,7 @@ const UP_FLAGS: readonly FlagSpec[] = [
   ['--proxy-only', 'start the backend and proxy, print the env for Claude Code, and do not run it (also PROXY_ONLY=true)'],
   ['--claude-bin <path>', 'the Claude Code to run (default: the one installed with anyclaude)'],
   ['--hotkey <key>', 'the key that flips between Claude Code and the dashboard (default: ctrl-])'],
+  CONTEXT_STRATEGY_FLAG,
   ['--no-tui', 'no dashboard: Claude Code owns the terminal, anyclaude logs to ~/.anyclaude/logs/'],
 ];
 

@@ -4,6 +4,7 @@ import { exportLines } from '../claude/claude-code.js';
 import { AnyclaudeError } from '../core/errors.js';
 import { CoreEvents } from '../core/events.js';
 import { startProxy, type Proxy } from '../proxy/server.js';
+import type { ContextStrategy } from '../core/context-strategy.js';
 import { joinUrl, upstreamAgent, type Upstream, type UpstreamProtocol } from '../core/upstream.js';
 import { UPSTREAM_PROFILES, type UpstreamFlavor } from '../translate/upstream-profile.js';
 import { formatRequestLine } from './request-line.js';
@@ -19,6 +20,7 @@ export interface ProxyCommandOptions {
   context?: number;
   trace?: boolean;
   apiKey?: string;
+  contextStrategy?: ContextStrategy;
 }
 
 export async function runProxyCommand(options: ProxyCommandOptions): Promise<void> {
@@ -42,6 +44,7 @@ export async function runProxyCommand(options: ProxyCommandOptions): Promise<voi
     ...(options.key === undefined ? {} : { key: options.key }),
     ...(options.trace === true || debug >= 1 ? { trace: true } : {}),
     logBodies: debug >= 2,
+    ...(options.contextStrategy === undefined ? {} : { contextStrategy: options.contextStrategy }),
   });
   const stopped = waitForSignal(proxy);
   events.on('request:end', (m) => process.stderr.write(`${formatRequestLine(m)}\n`));

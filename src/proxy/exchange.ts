@@ -12,6 +12,7 @@ import { SseWriter } from './sse-writer.js';
 import type { PromptEstimate, TokenCounter } from './token-counter.js';
 import type { TraceExchange, TraceWriter } from './trace-writer.js';
 import type { Upstream } from '../core/upstream.js';
+import type { ContextWindowTrimmer, Trimmed } from './context-window.js';
 
 export interface ExchangeDeps {
   counter: TokenCounter;
@@ -21,6 +22,8 @@ export interface ExchangeDeps {
   pingIntervalMs: number;
   /** How long to wait for upstream headers before committing to a 200 stream (so an unreachable backend is a 529). */
   headerGraceMs: number;
+  /** `--context-strategy window`: drops the oldest turns of a prompt too long for the window. */
+  trimmer?: ContextWindowTrimmer;
 }
 
 export interface Exchange {
@@ -32,6 +35,8 @@ export interface Exchange {
   upstream: Upstream;
   sessionId: string | undefined;
   startedAt: number;
+  /** What `--context-strategy window` left out of `request` (which is then the shortened one). */
+  trimmed?: Trimmed;
 }
 
 /** What every exchange starts with: its clock, the calibrated prompt estimate, and an SSE writer for streaming clients. */
@@ -151,6 +156,7 @@ export class ExchangeClock {
       prefixStability: this.prefixStability,
       prefixPreserved: this.prefixPreserved,
       clientAborted: this.clientAborted,
+      ...(exchange.trimmed === undefined ? {} : { trimmedMessages: exchange.trimmed.messages, trimmedTokens: exchange.trimmed.tokens }),
     };
   }
 }

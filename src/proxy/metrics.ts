@@ -34,6 +34,9 @@ export interface RequestMetrics {
   /** 0..1: share of the previous prompt that survived unchanged; 1 on every healthy follow-up turn. */
   prefixPreserved: number | undefined;
   clientAborted: boolean;
+  /** `--context-strategy window`: earlier messages left out so the prompt fits, and their estimated tokens. */
+  trimmedMessages?: number;
+  trimmedTokens?: number;
 }
 
 export function commonPrefixLength(a: string, b: string): number {

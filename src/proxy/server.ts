@@ -18,6 +18,8 @@ import { PrefixTracker, type RequestMetrics } from './metrics.js';
 import { openaiExchange } from './openai-exchange.js';
 import { TokenCounter } from './token-counter.js';
 import { TraceWriter } from './trace-writer.js';
+import { ContextWindowTrimmer, type Trimmed } from './context-window.js';
+import type { ContextStrategy } from '../core/context-strategy.js';
 import type { Upstream } from '../core/upstream.js';
 import { promptPrefixKey, WARMUP_HEADER, WARMUP_SKIPPED, WarmupGate, type Admission } from './warmup-gate.js';
 
@@ -41,6 +43,8 @@ export interface ProxyOptions {
   observeRequest?: (request: MessagesRequest, headers: IncomingMessage['headers'], upstream: Upstream) => void;
   /** Serves `GET /_anyclaude/state` and `POST /_anyclaude/switch` (status line, `anyclaude status`, a dashboard in another terminal). */
   control?: ProxyControl;
+  /** `compact` (default): a prompt past the window is refused so Claude Code compacts; `window`: its oldest turns are dropped. */
+  contextStrategy?: ContextStrategy;
 }
 
 /** What the run behind the proxy answers to its control endpoints. */
@@ -98,6 +102,7 @@ export async function startProxy(options: ProxyOptions): Promise<Proxy> {
     trace,
     pingIntervalMs: options.pingIntervalMs ?? 5_000,
     headerGraceMs: options.headerGraceMs ?? 250,
+    ...(options.contextStrategy === 'window' ? { trimmer: new ContextWindowTrimmer(counter) } : {}),
   };
   const state = new ProxyState(options.upstreams, options.active);
   events.on('request:end', (m) => state.recordEnd(m));
@@ -257,7 +262,9 @@ async function messages(req: IncomingMessage, res: ServerResponse, ctx: RouteCon
   if (admission === undefined) return;
   const id = randomBytes(12).toString('hex');
   const sessionHeader = req.headers['x-claude-code-session-id'];
-  const exchange: Exchange = { id, req, res, rawBody, request, upstream, sessionId: typeof sessionHeader === 'string' ? sessionHeader : undefined, startedAt };
+  const sessionId = typeof sessionHeader === 'string' ? sessionHeader : undefined;
+  const fitted = await fitWindow(request, upstream, sessionId, ctx.deps);
+  const exchange: Exchange = { id, req, res, rawBody, request: fitted.request, upstream, sessionId, startedAt, ...(fitted.trimmed === undefined ? {} : { trimmed: fitted.trimmed }) };
   ctx.state.total++;
   ctx.state.inFlight++;
   ctx.deps.events.emit('request:start', { id, sessionId: exchange.sessionId, upstream: upstream.name, model: request.model, stream: request.stream === true, at: exchange.startedAt });
@@ -267,6 +274,20 @@ async function messages(req: IncomingMessage, res: ServerResponse, ctx: RouteCon
   } finally {
     admission.release();
   }
+}
+
+/** The request as `--context-strategy window` shortens it (unchanged under the default strategy or an unknown window). */
+async function fitWindow(request: MessagesRequest, upstream: Upstream, sessionId: string | undefined, deps: ExchangeDeps): Promise<{ request: MessagesRequest; trimmed: Trimmed | undefined }> {
+  const window = upstream.contextWindow;
+  if (deps.trimmer === undefined || window === undefined) return { request, trimmed: undefined };
+  const model = upstream.model ?? request.model;
+  const segmentsOf = (r: MessagesRequest): readonly string[] =>
+    upstream.protocol === 'anthropic' ? promptSegments(r) : anthropicToOpenAI(r, { model, profile: upstream.profile }).segments;
+  const fitted = await deps.trimmer.fit({ request, sessionId, model, contextWindow: window, segmentsOf });
+  if (fitted.newCut && fitted.trimmed !== undefined) {
+    deps.events.log('info', 'context', `left out ${fitted.trimmed.messages} earlier messages (~${fitted.trimmed.tokens} tokens) so the prompt fits ${upstream.name}'s ${window}-token window (--context-strategy window)`);
+  }
+  return fitted;
 }
 
 /**

@@ -150,6 +150,8 @@ function sessionParts(session: SessionView, active: BackendView | undefined): Pa
     parts.push({ text: `ctx ${pct}%`, tone });
     if (fill >= CONTEXT_FULL_PCT) parts.push({ text: COMPACT_ADVICE, tone: 'red', drop: 5 });
   }
+  // --context-strategy window: the model did not see all of the conversation.
+  if (last.trimmedMessages !== undefined && last.trimmedMessages > 0) parts.push({ text: `✂ ${last.trimmedMessages} msgs left out`, tone: 'yellow', drop: 2 });
   return parts;
 }
 

@@ -8,6 +8,7 @@ import { BACKEND_NAMES } from '../backends/backend.js';
 import { normalizeBaseUrl } from '../core/base-url.js';
 import { AnyclaudeError } from '../core/errors.js';
 import { backendKind } from './backend-kinds.js';
+import { CONTEXT_STRATEGIES } from '../core/context-strategy.js';
 
 /** `"apiKey": "env:OPENROUTER_API_KEY"` reads the key from that variable, so the file holds no secret. */
 export const ENV_REFERENCE = /^env:([A-Za-z_][A-Za-z0-9_]*)$/;
@@ -41,6 +42,8 @@ const configSchema = z.strictObject({
   trace: z.boolean().optional(),
   /** The key that flips between Claude Code and the dashboard, e.g. "ctrl-]". */
   hotkey: text.optional(),
+  /** What happens to a prompt past the model's window: "compact" (default) or "window". */
+  contextStrategy: z.enum(CONTEXT_STRATEGIES).optional(),
   /** Aliases: a name for a backend kind with its own URL, model, context and key. */
   backends: z.record(z.string(), aliasSchema).optional(),
 });
@@ -64,6 +67,7 @@ const TOP_WORDING: Record<keyof typeof configSchema.shape, Wording> = {
   python: { expected: 'the path of a Python executable', example: '"python": "/usr/bin/python3.12"' },
   trace: { expected: 'true or false', example: '"trace": true' },
   hotkey: { expected: 'a key such as "ctrl-]"', example: '"hotkey": "ctrl-]"' },
+  contextStrategy: { expected: '"compact" or "window"', example: '"contextStrategy": "window"' },
   backends: { expected: 'an object of aliases', example: '"backends": { "fast": { "backend": "lmstudio", "url": "http://localhost:1234/v1" } }' },
 };
 

@@ -11,6 +11,7 @@ import type { UpstreamProtocol } from '../core/upstream.js';
 import { backendKind } from './backend-kinds.js';
 import type { AnyclaudeConfig, BackendAlias, ConfigScope } from './config-file.js';
 import { ENV_REFERENCE } from './config-schema.js';
+import { CONTEXT_STRATEGIES, type ContextStrategy } from '../core/context-strategy.js';
 
 /** `anyclaude up`'s parsed flags; undefined means "not given". */
 export interface UpFlags {
@@ -34,6 +35,7 @@ export interface UpFlags {
   claudeBin?: string;
   /** The key that flips between Claude Code and the dashboard, e.g. `ctrl-]`. */
   hotkey?: string;
+  contextStrategy?: ContextStrategy;
   /** Arguments after `--`, for Claude Code. */
   claudeArgs?: string[];
 }
@@ -47,7 +49,7 @@ export interface BackendSettings {
 }
 
 type BackendKey = keyof BackendSettings;
-type GlobalKey = 'backend' | 'debug' | 'proxyOnly' | 'home' | 'claudeBin' | 'hotkey';
+type GlobalKey = 'backend' | 'debug' | 'proxyOnly' | 'home' | 'claudeBin' | 'hotkey' | 'contextStrategy';
 
 export interface EnvVar {
   name: string;
@@ -72,6 +74,7 @@ export const UP_ENV: readonly EnvVar[] = [
   { name: 'PROXY_ONLY', setting: 'proxyOnly', help: 'true: start the backend and proxy, print the env for Claude Code, do not run it' },
   { name: 'ANYCLAUDE_CLAUDE_BIN', setting: 'claudeBin', help: 'the Claude Code executable to run instead of the bundled one' },
   { name: 'ANYCLAUDE_HOTKEY', setting: 'hotkey', help: 'the key that flips between Claude Code and the dashboard (default ctrl-])' },
+  { name: 'ANYCLAUDE_CONTEXT_STRATEGY', setting: 'contextStrategy', help: 'a prompt past the context window: compact (default) or window, as --context-strategy' },
   { name: 'ANYCLAUDE_HOME', setting: 'home', help: 'where anyclaude keeps venvs, logs, pidfiles and traces (default ~/.anyclaude)' },
 ];
 
@@ -130,6 +133,8 @@ export interface UpSettings {
   claudeBin?: string;
   /** The key that flips between Claude Code and the dashboard (`ctrl-]` unless set). */
   hotkey: string;
+  /** What happens to a prompt past the model's window (`compact` unless set). */
+  contextStrategy: ContextStrategy;
   claudeArgs: string[];
   /** A backend's own settings, each from the first source that has it (a chosen alias's among them). */
   forBackend(name: BackendName): BackendSettings;
@@ -239,6 +244,7 @@ export function resolveUpSettings(flags: UpFlags, { env, config, configFile, pro
     proxyOnly,
     tui: flags.tui !== false,
     hotkey: choose('hotkey', [[flag('--hotkey'), flags.hotkey], [variable('ANYCLAUDE_HOTKEY'), nonEmpty(env.ANYCLAUDE_HOTKEY)], ...fromFiles('hotkey')]) ?? 'ctrl-]',
+    contextStrategy: choose('contextStrategy', [[flag('--context-strategy'), flags.contextStrategy], [variable('ANYCLAUDE_CONTEXT_STRATEGY'), envStrategy(env.ANYCLAUDE_CONTEXT_STRATEGY)], ...fromFiles('contextStrategy')]) ?? 'compact',
     upgradeVenv: flags.upgradeVenv === true,
     trace: trace || debug >= 1,
     debug,
@@ -253,6 +259,16 @@ export function resolveUpSettings(flags: UpFlags, { env, config, configFile, pro
     sources,
     origins,
   };
+}
+
+function envStrategy(value: string | undefined): ContextStrategy | undefined {
+  const given = nonEmpty(value);
+  if (given === undefined) return undefined;
+  const found = CONTEXT_STRATEGIES.find((s) => s === given);
+  if (found === undefined) {
+    throw new AnyclaudeError('SETTING_INVALID', `env ANYCLAUDE_CONTEXT_STRATEGY: expected ${CONTEXT_STRATEGIES.join(' or ')}, got "${given}"`, { fix: 'export ANYCLAUDE_CONTEXT_STRATEGY=window (or unset it)' });
+  }
+  return found;
 }
 
 /** An alias's key, read from the variable it names when it says `env:VAR`. */

@@ -198,6 +198,15 @@ describe('ContextPanel', () => {
     expect((await renderOnce(h(ContextPanel, { state: contextState(0.95), width: W, height: 1 }))).text).toMatch(/95% of 32K \(31\.1K tokens\) \/compact$/);
   });
 
+  it('says what --context-strategy window left out, in place of the advice to compact', async () => {
+    const state = contextState(0.6);
+    const last = { ...state.requests.at(-1)!, trimmedMessages: 14, trimmedTokens: 21_500 };
+    const trimmed = { ...state, requests: [...state.requests.slice(0, -1), last], sessions: state.sessions.map((s) => ({ ...s, last })) };
+    const { lines } = await renderOnce(h(ContextPanel, { state: trimmed, width: W, height: 2 }));
+    expect(lines[1]?.trim()).toBe('14 earlier messages (~21.5K tokens) left out to fit the window');
+    expect((await renderOnce(h(ContextPanel, { state: trimmed, width: W, height: 1 }))).text).toMatch(/✂ 14 left out$/);
+  });
+
   it('says when the context window is unknown', async () => {
     const state = readyState();
     const last = { ...state.requests.at(-1)!, upstream: 'ollama', contextWindow: undefined };

@@ -65,6 +65,13 @@ describe('formatStatusLine', () => {
     expect(formatStatusLine(running({ sessions: [session(last)] }), 'session-a', plain)).toMatch(/ctx 95% · \/compact or start a new conversation$/);
   });
 
+  it('says when --context-strategy window left part of the conversation out', () => {
+    const last = request({ promptTokens: 50_000, outputTokens: 400, trimmedMessages: 12, trimmedTokens: 30_000 });
+    const line = formatStatusLine(running({ sessions: [session(last)] }), 'session-a', { color: true });
+    expect(line).toContain(`${ESC}[33m✂ 12 msgs left out${ESC}[0m`);
+    expect(formatStatusLine(running({ sessions: [session(request())] }), 'session-a', plain)).not.toContain('left out');
+  });
+
   it('marks a backend that is starting or warming, and a switch under way', () => {
     const starting = running({ backends: [backend({ phase: 'starting' })] });
     expect(formatStatusLine(starting, 'session-a', plain)).toBe('⟳ starting lmstudio · qwen3-coder-30b');

@@ -1,6 +1,6 @@
 /**
  * How full the current conversation's context window is, as a bar: yellow from 75 %, red from
- * 90 %, with what to do about it. Local models have small windows; running out mid-task is
+ * 90 %, with what to do about it, or what `--context-strategy window` left out. Local models have small windows; running out mid-task is
  * the surprise this panel is here to prevent.
  */
 import type { ReactNode } from 'react';
@@ -16,7 +16,7 @@ import { SEVERITY_TONE, type Tone } from '../theme.js';
 export function contextDemand(state: RunState): Demand {
   const fill = contextFill(state);
   if (fill === undefined) return { min: 0, want: 0 };
-  return { min: 1, want: contextAdvice(fill.fill) ? 2 : 1 };
+  return { min: 1, want: contextAdvice(fill.fill, fill.trimmed) ? 2 : 1 };
 }
 
 /** `width` cells, the first `fill` share of them full. */
@@ -28,7 +28,7 @@ export function fillBar(fill: number, width: number): string {
 function Context({ state, width, height }: { state: RunState; width: number; height: number }): ReactNode {
   const fill = contextFill(state);
   if (height <= 0 || fill === undefined) return null;
-  const advice = contextAdvice(fill.fill);
+  const advice = contextAdvice(fill.fill, fill.trimmed);
   const tone: Tone = advice ? SEVERITY_TONE[advice.severity] : { color: 'green' };
   const label = <Text bold>{'Context'.padEnd(LABEL_WIDTH)}</Text>;
   if (fill.fill === undefined || fill.window === undefined) {
@@ -49,7 +49,7 @@ function Context({ state, width, height }: { state: RunState; width: number; hei
         <Text bold {...tone}>{` ${formatPercent(fill.fill).padStart(5)}`}</Text>
         <Text dimColor>{` of ${formatContextWindow(fill.window)} (${formatTokens(fill.tokens)} tokens)`}</Text>
         {/* Alone on its line, the advice still says the one thing to do. */}
-        {advice && height < 2 ? <Text {...tone}> /compact</Text> : null}
+        {advice && height < 2 ? <Text {...tone}>{fill.trimmed === undefined ? ' /compact' : ` ✂ ${fill.trimmed.messages} left out`}</Text> : null}
       </Line>
       {advice && height >= 2 ? (
         <Line width={width} tone={tone}>
