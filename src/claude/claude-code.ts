@@ -199,9 +199,9 @@ export function slowBackendEnv(): Record<string, string> {
   };
 }
 
-/** The `export` lines for a shell: the proxy's URL and key, then slowBackendEnv(). */
-export function exportLines(proxy: { url: string; key: string }): string {
-  const vars = { ANTHROPIC_BASE_URL: proxy.url, ANTHROPIC_API_KEY: proxy.key, ...slowBackendEnv() };
+/** The `export` lines for a shell: the proxy's URL and key, slowBackendEnv(), and when to compact for a known window. */
+export function exportLines(proxy: { url: string; key: string }, contextWindow?: number, env: NodeJS.ProcessEnv = process.env): string {
+  const vars = { ANTHROPIC_BASE_URL: proxy.url, ANTHROPIC_API_KEY: proxy.key, ...slowBackendEnv(), ...autocompactEnv(contextWindow, env) };
   return Object.entries(vars)
     .map(([name, value]) => `export ${name}=${value}\n`)
     .join('');

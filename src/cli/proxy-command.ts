@@ -52,7 +52,7 @@ export async function runProxyCommand(options: ProxyCommandOptions): Promise<voi
     if (e.level !== 'debug' || debug >= 2) process.stderr.write(`[${e.level}] ${e.source}: ${e.message}\n`);
   });
   // stdout carries only export lines so `eval "$(anyclaude proxy …)"` works; the rest goes to stderr.
-  process.stdout.write(exportLines(proxy));
+  process.stdout.write(exportLines(proxy, options.context));
   await stopped;
 }
 

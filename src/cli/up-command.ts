@@ -166,7 +166,7 @@ function demoClaudeArgs(args: readonly string[]): string[] {
 
 /** PROXY_ONLY / --proxy-only: the export lines on stdout (for `eval`), then serve until Ctrl-C. */
 async function serveUntilInterrupted(run: Run, detachProgress: () => void): Promise<number> {
-  process.stdout.write(exportLines(run.proxy));
+  process.stdout.write(exportLines(run.proxy, activeContextWindow(run)));
   await new Promise<void>((resolve) => handleInterrupt(resolve));
   detachProgress();
   await runCleanups();

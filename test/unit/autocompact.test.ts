@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AUTOCOMPACT_ENV, autocompactEnv, claudeCompactThreshold, claudeEffectiveWindow, compactAtTokens } from '../../src/claude/autocompact.js';
-import { claudeEnv } from '../../src/claude/claude-code.js';
+import { claudeEnv, exportLines } from '../../src/claude/claude-code.js';
 
 const base = { PATH: '/bin' };
 
@@ -45,5 +45,12 @@ describe('when Claude Code is told to compact', () => {
     const env = claudeEnv({ proxyUrl: 'http://127.0.0.1:1', key: 'k', model: 'anyclaude', configDir: undefined, base, contextWindow: 32_768 });
     expect(claudeCompactThreshold(env)).toBeLessThanOrEqual(compactAtTokens(32_768));
     expect(claudeEnv({ proxyUrl: 'http://127.0.0.1:1', key: 'k', model: 'anyclaude', configDir: undefined, base })[AUTOCOMPACT_ENV]).toBeUndefined();
+  });
+
+  it('is in the export lines of `anyclaude proxy --context` and `up --proxy-only`, for a Claude Code the user starts', () => {
+    const lines = exportLines({ url: 'http://127.0.0.1:1', key: 'k' }, 32_768, base);
+    expect(lines).toContain(`export ${AUTOCOMPACT_ENV}=${autocompactEnv(32_768, base)[AUTOCOMPACT_ENV]}\n`);
+    expect(lines).toContain('export CLAUDE_CODE_AUTO_COMPACT_WINDOW=200000\n');
+    expect(exportLines({ url: 'http://127.0.0.1:1', key: 'k' }, undefined, base)).not.toContain(AUTOCOMPACT_ENV);
   });
 });
