@@ -279,7 +279,7 @@ export async function downloadModel(options: DownloadOptions): Promise<DownloadR
       throw refused;
     }
     const state = tracker.state;
-    const kept = `${formatBytes(state.doneBytes)} of ${state.totalBytes === undefined ? '?' : formatBytes(state.totalBytes)} are kept`;
+    const kept = state.doneBytes === 0 ? 'nothing was downloaded yet' : `${formatBytes(state.doneBytes)} of ${state.totalBytes === undefined ? '?' : formatBytes(state.totalBytes)} are kept`;
     if (options.signal?.aborted === true || (stopping && done === undefined)) {
       report(tracker.end('cancelled', undefined));
       throw new AnyclaudeError('MODEL_DOWNLOAD_STOPPED', `the download of ${options.repo} was stopped; ${kept}`, { fix: 'run the same command again to resume where it stopped' });
@@ -305,7 +305,7 @@ function fixFor(code: string | undefined, kept: string): string {
     case 'disk':
       return `free disk space, or move the cache with HF_HOME; ${kept} and the next run resumes`;
     case 'network':
-      return `check the network (and HF_ENDPOINT if set), then run again: ${kept} and the download resumes`;
+      return `check the network (and HF_ENDPOINT if set), then run again: ${kept === 'nothing was downloaded yet' ? 'it starts' : `${kept} and the download resumes`}`;
     default:
       return `run again to resume (${kept}); if it keeps failing, remove the model's folder in the HF cache`;
   }
