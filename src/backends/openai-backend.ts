@@ -11,6 +11,7 @@ import { externalBackend, makeUpstream } from './running-backend.js';
 import type { UpstreamFlavor } from '../translate/upstream-profile.js';
 import type { BackendAdapter, BackendContext, BackendInfo, BackendName, BackendStartOptions, Detection, RunningBackend } from './backend.js';
 import { normalizeBaseUrl } from '../core/base-url.js';
+import { tryParseJson } from '../core/json-value.js';
 
 // ---- shared by the adapters -------------------------------------------------------------------
 
@@ -49,15 +50,7 @@ export async function probe(url: string, options: ProbeOptions = {}): Promise<Ht
       bodyTimeout: timeoutMs,
     });
     const text = await response.body.text();
-    return { status: response.statusCode, text, json: parseJson(text) };
-  } catch {
-    return undefined;
-  }
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
+    return { status: response.statusCode, text, json: tryParseJson(text) };
   } catch {
     return undefined;
   }

@@ -10,6 +10,7 @@
 import { z } from 'zod';
 import { AnyclaudeError } from '../core/errors.js';
 import type { Trace } from './trace-file.js';
+import { tryParseJson } from '../core/json-value.js';
 
 export type PartKind = 'system' | 'tool' | 'message';
 
@@ -51,7 +52,7 @@ export function promptParts(trace: Trace): PromptParts {
   const upstream = trace.upstreamRequest;
   if (upstream !== undefined && upstream.body !== '') {
     const protocol = upstream.url.includes('/chat/completions') ? 'openai' : 'anthropic';
-    const json = parseJson(upstream.body);
+    const json = tryParseJson(upstream.body);
     if (protocol === 'openai') {
       const parsed = openaiRequest.safeParse(json);
       if (parsed.success) return { protocol, source: 'upstream', parts: openaiParts(json as OpenAIRequest) };
@@ -61,20 +62,12 @@ export function promptParts(trace: Trace): PromptParts {
     }
   }
   // Never sent (a prompt too long for the window, a backend not ready), or an upstream body cut at the size cap.
-  const json = parseJson(trace.requestIn.body);
+  const json = tryParseJson(trace.requestIn.body);
   const parsed = anthropicRequest.safeParse(json);
   if (!parsed.success) {
     throw new AnyclaudeError('TRACE_NO_PROMPT', `trace ${trace.id} holds no readable Messages request (a body cut at the size cap, or not a /v1/messages call)`);
   }
   return { protocol: 'anthropic', source: 'client', parts: anthropicParts(json as AnthropicRequest) };
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
 }
 
 /*

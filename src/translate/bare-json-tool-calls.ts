@@ -12,6 +12,7 @@
  * so the text is held only while every character so far still fits the shape of a call; the first
  * one that does not releases everything held as text. Only the end of the reply can confirm calls.
  */
+import { asRecord, tryParseJson } from '../core/json-value.js';
 
 export interface BareCall {
   name: string;
@@ -313,7 +314,7 @@ export class BareJsonToolCalls {
   private parseSegments(): BareCall[] | null {
     const calls: BareCall[] = [];
     for (const [start, end] of this.segments) {
-      const value = parseJson(this.held.slice(start, end));
+      const value = tryParseJson(this.held.slice(start, end));
       const objects = Array.isArray(value) ? (value as unknown[]) : [value];
       for (const object of objects) {
         const call = toCall(object, this.toolNames);
@@ -340,26 +341,12 @@ function toCall(value: unknown, toolNames: ReadonlySet<string>): BareCall | null
   if ('arguments' in record && 'parameters' in record) return null;
   let args: unknown = 'arguments' in record ? record['arguments'] : 'parameters' in record ? record['parameters'] : {};
   // The OpenAI wire format carries arguments as a JSON string, empty for none.
-  if (typeof args === 'string') args = args.trim() === '' ? {} : parseJson(args);
+  if (typeof args === 'string') args = args.trim() === '' ? {} : tryParseJson(args);
   const input = asRecord(args);
   return input ? { name, input } : null;
 }
 
 function decodeString(literal: string): string | undefined {
-  const value = parseJson(literal);
+  const value = tryParseJson(literal);
   return typeof value === 'string' ? value : undefined;
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
-  }
-}
-
-function asRecord(value: unknown): Record<string, unknown> | undefined {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-    ? (value as Record<string, unknown>)
-    : undefined;
 }

@@ -3,6 +3,7 @@
  * JSON schema asks for. XML carries every value as text, so `<parameter=limit>\n10\n</parameter>`
  * must become `limit: 10`, while a string parameter must come through byte for byte.
  */
+import { asRecord } from '../core/json-value.js';
 
 type JsonType = 'null' | 'boolean' | 'integer' | 'number' | 'array' | 'object' | 'string';
 
@@ -122,10 +123,4 @@ function isJsonType(value: unknown): value is JsonType {
     typeof value === 'string' &&
     ['null', 'boolean', 'integer', 'number', 'array', 'object', 'string'].includes(value)
   );
-}
-
-function asRecord(value: unknown): Record<string, unknown> | undefined {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-    ? (value as Record<string, unknown>)
-    : undefined;
 }

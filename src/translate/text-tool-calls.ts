@@ -16,6 +16,7 @@
 import type { ToolDefinition } from '../anthropic/types.js';
 import { BareJsonToolCalls } from './bare-json-tool-calls.js';
 import { coerceArguments } from './coerce-arguments.js';
+import { asRecord, tryParseJson } from '../core/json-value.js';
 
 export type TextToolItem =
   | { kind: 'text'; text: string }
@@ -196,13 +197,13 @@ export class TextToolCallParser {
   }
 
   private parseHermes(json: string): ParsedCall | null {
-    const parsed = parseJson(json);
+    const parsed = tryParseJson(json);
     const record = asRecord(parsed);
     const name = record?.['name'];
     if (typeof name !== 'string' || !this.schemas.has(name)) return null;
     // Some models write "parameters", or the arguments as a JSON string as in the OpenAI wire format.
     let args: unknown = record?.['arguments'] ?? record?.['parameters'] ?? {};
-    if (typeof args === 'string') args = parseJson(args);
+    if (typeof args === 'string') args = tryParseJson(args);
     const input = asRecord(args);
     return input ? { name, input } : null;
   }
@@ -269,18 +270,4 @@ function emitText(items: TextToolItem[], text: string): void {
 
 function toItem(call: ParsedCall): TextToolItem {
   return { kind: 'tool', name: call.name, input: call.input };
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
-  }
-}
-
-function asRecord(value: unknown): Record<string, unknown> | undefined {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-    ? (value as Record<string, unknown>)
-    : undefined;
 }

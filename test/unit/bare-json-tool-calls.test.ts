@@ -6,6 +6,7 @@ import { BareJsonToolCalls, MAX_HELD_CHARS } from '../../src/translate/bare-json
 import { accumulateMessage } from '../../src/translate/message-accumulator.js';
 import { StreamTranslator, completionToChunks } from '../../src/translate/openai-stream-to-anthropic.js';
 import { TextToolCallParser, type TextToolItem } from '../../src/translate/text-tool-calls.js';
+import { parsePieces, splits } from '../support/text-pieces.js';
 
 const tools: ToolDefinition[] = [
   { name: 'get_weather', input_schema: { type: 'object', properties: { city: { type: 'string' } } } },
@@ -20,24 +21,7 @@ const toolNames = tools.map((tool) => tool.name);
 
 // --- helpers ---------------------------------------------------------------------------------------
 
-function parse(pieces: readonly string[]): TextToolItem[] {
-  const parser = new TextToolCallParser(tools);
-  const items = [...pieces.flatMap((piece) => parser.push(piece)), ...parser.end()];
-  const out: TextToolItem[] = [];
-  for (const item of items) {
-    const last = out.at(-1);
-    if (item.kind === 'text' && last?.kind === 'text') last.text += item.text;
-    else out.push({ ...item });
-  }
-  return out;
-}
-
-/** One character at a time, plus every way of cutting the text in two. */
-function splits(text: string): string[][] {
-  const result: string[][] = [[...text]];
-  for (let i = 0; i <= text.length; i++) result.push([text.slice(0, i), text.slice(i)]);
-  return result;
-}
+const parse = (pieces: readonly string[]): TextToolItem[] => parsePieces(tools, pieces);
 
 function piecesAt(text: string, cuts: readonly number[]): string[] {
   const points = [...new Set(cuts.map((c) => c % (text.length + 1)))].sort((a, b) => a - b);

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ToolDefinition } from '../../src/anthropic/types.js';
 import { TextToolCallParser, type TextToolItem } from '../../src/translate/text-tool-calls.js';
+import { mergeText, parsePieces, splits } from '../support/text-pieces.js';
 
 const tools: ToolDefinition[] = [
   {
@@ -17,29 +18,8 @@ const tools: ToolDefinition[] = [
   },
 ];
 
-/** Runs pieces through a parser and merges adjacent text items, so results compare regardless of splitting. */
-function parse(pieces: readonly string[]): TextToolItem[] {
-  const parser = new TextToolCallParser(tools);
-  const items = [...pieces.flatMap((piece) => parser.push(piece)), ...parser.end()];
-  return merge(items);
-}
-
-function merge(items: readonly TextToolItem[]): TextToolItem[] {
-  const out: TextToolItem[] = [];
-  for (const item of items) {
-    const last = out.at(-1);
-    if (item.kind === 'text' && last?.kind === 'text') last.text += item.text;
-    else out.push({ ...item });
-  }
-  return out;
-}
-
-/** Every way of cutting the text in two, plus one character at a time. */
-function splits(text: string): string[][] {
-  const result: string[][] = [[...text]];
-  for (let i = 0; i <= text.length; i++) result.push([text.slice(0, i), text.slice(i)]);
-  return result;
-}
+const parse = (pieces: readonly string[]): TextToolItem[] => parsePieces(tools, pieces);
+const merge = mergeText;
 
 function expectAllSplits(text: string, expected: TextToolItem[]): void {
   for (const pieces of splits(text)) expect(parse(pieces), JSON.stringify(pieces)).toEqual(expected);
