@@ -10,8 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execa } from 'execa';
-import { BIN } from '../support/cli.js';
+import { runAnyclaude, type CliRun } from '../support/cli.js';
 import { startScriptedUpstream, type RecordedRequest, type Reply } from '../support/scripted-upstream.js';
 import { loadEncoder } from '../../src/proxy/token-counter.js';
 import { autocompactEnv, claudeCompactThreshold, compactAtTokens } from '../../src/claude/autocompact.js';
@@ -47,16 +46,9 @@ function prose(tokens: number, seed: string): string {
   return out.join(' ');
 }
 
-async function up(userHome: string, project: string, backendUrl: string, claudeArgs: string[], env: Record<string, string> = {}): Promise<{ exitCode: number | undefined; stdout: string; stderr: string }> {
-  const result = await execa('node', [BIN, 'up', '--backend', 'openai', '--url', backendUrl, '--context', String(WINDOW), '--no-tui', '--', ...SMALL_PROMPT, ...claudeArgs], {
-    env: { HOME: userHome, ANYCLAUDE_HOME: join(userHome, '.anyclaude'), PATH: process.env.PATH ?? '', ...env },
-    extendEnv: false,
-    cwd: project,
-    stdin: 'ignore',
-    reject: false,
-    timeout: RUN_LIMIT_MS,
-  });
-  return { exitCode: result.exitCode, stdout: String(result.stdout), stderr: String(result.stderr) };
+function up(userHome: string, project: string, backendUrl: string, claudeArgs: string[], env: Record<string, string> = {}): Promise<CliRun> {
+  const args = ['up', '--backend', 'openai', '--url', backendUrl, '--context', String(WINDOW), '--no-tui', '--', ...SMALL_PROMPT, ...claudeArgs];
+  return runAnyclaude(args, { userHome, cwd: project, env, timeoutMs: RUN_LIMIT_MS });
 }
 
 /**

@@ -14,8 +14,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { mkdir, mkdtemp, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execa } from 'execa';
-import { BIN } from '../support/cli.js';
+import { runAnyclaude, type CliRun } from '../support/cli.js';
 import { prepareMlxFixture } from '../support/mlx-fixture.js';
 import { listTraceFiles } from '../../src/traces/trace-store.js';
 import { readTrace } from '../../src/traces/trace-file.js';
@@ -49,17 +48,13 @@ describe('a session past a real model window', () => {
     const home = join(userHome, '.anyclaude');
     await mkdir(home, { recursive: true });
     await symlink(join(fixture.home, 'venvs'), join(home, 'venvs'));
-    const up = async (args: string[]): Promise<{ exitCode: number | undefined; stdout: string; stderr: string }> => {
-      const result = await execa('node', [BIN, 'up', '--backend', 'mlx-lm', '--model', fixture.model, '--context', String(WINDOW), '--trace', '--no-tui', '--', ...SMALL_PROMPT, ...args], {
-        env: { HOME: userHome, ANYCLAUDE_HOME: home, PATH: process.env.PATH ?? '' },
-        extendEnv: false,
+    const up = (args: string[]): Promise<CliRun> =>
+      runAnyclaude(['up', '--backend', 'mlx-lm', '--model', fixture.model, '--context', String(WINDOW), '--trace', '--no-tui', '--', ...SMALL_PROMPT, ...args], {
+        userHome,
+        home,
         cwd: project,
-        stdin: 'ignore',
-        reject: false,
-        timeout: RUN_LIMIT_MS,
+        timeoutMs: RUN_LIMIT_MS,
       });
-      return { exitCode: result.exitCode, stdout: String(result.stdout), stderr: String(result.stderr) };
-    };
     const turns = [
       ['-p', `${prose(650, 'ALPHA-1')}\nWhat is this text about?`],
       ['--continue', '-p', `${prose(650, 'ALPHA-2')}\nAnd this one?`],

@@ -28,3 +28,25 @@ export async function startProxyProcess(args: string[], env: Record<string, stri
   });
   return { child, env: await ready, stdoutLines };
 }
+
+export interface CliRun {
+  exitCode: number | undefined;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * `anyclaude <args>` as a user in `userHome` runs it from `cwd`: only HOME, ANYCLAUDE_HOME
+ * (default `<userHome>/.anyclaude`) and PATH are set, so no config of this machine is read.
+ */
+export async function runAnyclaude(args: readonly string[], options: { userHome: string; cwd: string; home?: string; env?: Record<string, string>; timeoutMs: number }): Promise<CliRun> {
+  const result = await execa('node', [BIN, ...args], {
+    env: { HOME: options.userHome, ANYCLAUDE_HOME: options.home ?? `${options.userHome}/.anyclaude`, PATH: process.env.PATH ?? '', ...options.env },
+    extendEnv: false,
+    cwd: options.cwd,
+    stdin: 'ignore',
+    reject: false,
+    timeout: options.timeoutMs,
+  });
+  return { exitCode: result.exitCode, stdout: String(result.stdout), stderr: String(result.stderr) };
+}
