@@ -2,15 +2,18 @@
  * `model` and `memory`: the model `up` would serve, read from disk. A folder needs config,
  * tokenizer, weights and a chat template; a template that never mentions tools means Claude Code
  * runs with no tools at all. Memory compares its size on disk (roughly what loading it takes).
+ * A catalog name or HF id not on disk yet is one `up` downloads: its size (the catalog's, or the
+ * Hub's file list) is judged against free disk and memory before a byte is fetched.
  */
 import { open, readdir, readFile, stat } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
-import { resolveModel, type LocalModel, type ResolvedModel } from '../../backends/model-resolver.js';
+import { modelSearchPlaces, resolveModel, type LocalModel, type RemoteModel, type ResolvedModel } from '../../backends/model-resolver.js';
 import { AnyclaudeError, errorMessage } from '../../core/errors.js';
 import type { BackendName } from '../../backends/backend.js';
 import type { Check, CheckResult, DoctorContext } from '../types.js';
 import { gib } from './system.js';
+import { DISK_MARGIN, formatBytes, judgeFit, MEMORY_SHARE, refuseUnlessFits, thisMachine, type Machine } from '../../models/fit.js';
 
 /** Backends that serve models by their own names: their model is checked by `backend:<name>`. */
 const SERVER_NAMED: readonly BackendName[] = ['lmstudio', 'ollama', 'openai', 'claude'];
@@ -122,8 +125,90 @@ export const modelCheck: Check = {
   id: 'model',
   title: 'Model',
   timeoutMs: 3_000,
-  run: async (ctx) => judgeModel(await findModel(ctx)),
+  run: async (ctx, signal) => {
+    const f = await findModel(ctx);
+    if (f.kind !== 'resolved' || f.model.kind !== 'remote') return judgeModel(f);
+    if (ctx.model?.backend !== undefined && !DOWNLOADING.includes(ctx.model.backend)) return noDownload(f.model, ctx.model.backend);
+    const hub = modelSearchPlaces({ env: ctx.env })[0]?.dir ?? '';
+    const [size, machine] = await Promise.all([remoteSize(f.model, ctx.env, signal), thisMachine(hub)]);
+    return judgeDownload(f.model, size, machine, { ignoreMemory: ctx.env.ANYCLAUDE_IGNORE_FIT === '1', backend: ctx.model?.backend });
+  },
 };
+
+/** What a download would fetch: the catalog's (approximate) size, the Hub's file list, or why it is not known. */
+export type DownloadSize = { bytes: number; source: 'catalog' | 'hub' } | { bytes: undefined; why: string; missing?: boolean };
+
+/** Backends whose start downloads a catalog name or HF id that is not on disk. */
+const DOWNLOADING: readonly BackendName[] = ['mlx-lm', 'mlx-omni'];
+
+/** llama-cpp starts a .gguf file; it downloads nothing. */
+function noDownload(model: RemoteModel, backend: BackendName): CheckResult {
+  const gguf = model.entry?.gguf;
+  return {
+    status: 'fail',
+    detail: `${model.entry?.name ?? model.id} is not on this machine, and ${backend} downloads no model (it starts a .gguf file)`,
+    fix: gguf === undefined ? 'download a .gguf build of it and pass --model path/to/model.gguf, or use --backend mlx-lm' : `hf download ${gguf.repo} ${gguf.file}, then pass --model with that file; or use --backend mlx-lm, which downloads ${model.id}`,
+  };
+}
+
+/** How long the Hub may take to list a repository's files (ms), inside the check's 3 s. */
+const HUB_TIMEOUT_MS = 2_000;
+
+/** The catalog's size, or the sum of the files the Hub lists for `main` (HF_ENDPOINT and HF_TOKEN as huggingface_hub reads them). */
+export async function remoteSize(model: RemoteModel, env: NodeJS.ProcessEnv, signal?: AbortSignal): Promise<DownloadSize> {
+  if (model.entry !== undefined) return { bytes: model.entry.mlx.sizeBytes, source: 'catalog' };
+  const endpoint = (env.HF_ENDPOINT ?? 'https://huggingface.co').replace(/\/+$/, '');
+  const token = env.HF_TOKEN ?? env.HUGGING_FACE_HUB_TOKEN;
+  const timeout = AbortSignal.timeout(HUB_TIMEOUT_MS);
+  try {
+    const response = await fetch(`${endpoint}/api/models/${model.id}/revision/main?blobs=true`, {
+      headers: token === undefined || token === '' ? {} : { authorization: `Bearer ${token}` },
+      signal: signal === undefined ? timeout : AbortSignal.any([signal, timeout]),
+    });
+    if (response.status === 404) return { bytes: undefined, why: `the Hub (${endpoint}) has no repository ${model.id}`, missing: true };
+    if (response.status === 401 || response.status === 403) return { bytes: undefined, why: `the Hub (${endpoint}) answered ${response.status} for ${model.id} (private or gated)` };
+    if (!response.ok) return { bytes: undefined, why: `the Hub (${endpoint}) answered ${response.status}` };
+    const body = (await response.json()) as { siblings?: { size?: unknown; lfs?: { size?: unknown } }[] };
+    const sizes = (body.siblings ?? []).map((f) => (typeof f.lfs?.size === 'number' ? f.lfs.size : typeof f.size === 'number' ? f.size : undefined));
+    if (sizes.length === 0 || sizes.some((n) => n === undefined)) return { bytes: undefined, why: `the Hub (${endpoint}) did not list the file sizes` };
+    return { bytes: sizes.reduce<number>((a, b) => a + (b ?? 0), 0), source: 'hub' };
+  } catch (error) {
+    return { bytes: undefined, why: `the Hub (${endpoint}) did not answer: ${timeout.aborted ? `no reply in ${HUB_TIMEOUT_MS / 1000} s` : errorMessage(error)}` };
+  }
+}
+
+/**
+ * A model up downloads before the server starts: its size and whether it fits the free disk
+ * (where the HF cache lives) and memory; when it does not, the fix names a smaller catalog model.
+ */
+export function judgeDownload(model: RemoteModel, size: DownloadSize, machine: Machine, options: { ignoreMemory?: boolean; backend?: BackendName | undefined } = {}): CheckResult {
+  const label = model.entry === undefined ? model.id : `${model.entry.name} (${model.id})`;
+  const notHere = `${label} is not on this machine`;
+  if (size.bytes === undefined) {
+    if (size.missing === true) return { status: 'fail', detail: `${notHere}, and ${size.why}`, fix: 'check the name (org/name, as on huggingface.co), or set HF_TOKEN for a private repository' };
+    return {
+      status: 'warn',
+      detail: `${notHere}: up downloads it on first start, but its size is unknown (${size.why}), so whether it fits is unchecked`,
+      fix: 'check the network (and HF_ENDPOINT, or HF_TOKEN for a private or gated model), then run anyclaude doctor again',
+    };
+  }
+  const about = size.source === 'catalog' ? `about ${formatBytes(size.bytes)}` : formatBytes(size.bytes);
+  const need = { label: model.entry?.name ?? model.id, modelBytes: size.bytes, downloadBytes: size.bytes, entry: model.entry };
+  try {
+    refuseUnlessFits(need, machine, options);
+  } catch (error) {
+    const fix = error instanceof AnyclaudeError ? error.fix : undefined;
+    return { status: 'fail', detail: `${notHere}; up would download ${about}, but ${errorMessage(error)}`, fix: fix ?? 'pick a smaller model' };
+  }
+  const verdict = judgeFit(need, machine, options);
+  const memory = options.ignoreMemory === true ? 'memory not checked (ANYCLAUDE_IGNORE_FIT=1)' : `${formatBytes(size.bytes / MEMORY_SHARE)} of ${formatBytes(machine.totalMemoryBytes)} memory`;
+  const fits = verdict.disk && verdict.memory ? `it fits: ${formatBytes(size.bytes + DISK_MARGIN)} of ${formatBytes(machine.freeDiskBytes)} free disk, ${memory}` : '';
+  const who = options.backend === undefined ? 'up downloads it first when it starts mlx-lm or mlx-omni' : `up downloads it before ${options.backend} starts`;
+  const downloads = `${notHere}: ${who} (${about}, resumable)`;
+  if (model.entry !== undefined && !model.entry.tools) return { status: 'warn', detail: `${downloads}; ${fits}; it has no tool calling: Claude Code will run without tools on this model`, fix: 'pick a model trained for tool calling (Qwen3-Coder, GLM-4.5-Air, gpt-oss, Devstral)' };
+  const unchecked = model.entry === undefined ? '; its files and chat template are checked once it is here' : '';
+  return { status: 'pass', detail: `${downloads}; ${fits}${unchecked}` };
+}
 
 function judgeModel(f: Found): CheckResult {
   if (f.kind === 'none') return { status: 'skip', detail: f.why };
@@ -131,7 +216,7 @@ function judgeModel(f: Found): CheckResult {
   const { model, files } = f;
   if (model.kind === 'remote' || files === undefined) {
     const id = model.kind === 'remote' ? model.id : model.path;
-    return { status: 'warn', detail: `${id} is not on this machine: up downloads it from Hugging Face on first start, so its files and chat template are unchecked`, fix: `download it first: hf download ${id} (pip install huggingface_hub), then run anyclaude doctor again` };
+    return { status: 'warn', detail: `${id} could not be read: its files and chat template are unchecked`, fix: 'pass --model with a model folder, a .gguf file or a Hugging Face id' };
   }
   const lacking = [files.config ? '' : 'a valid config.json', files.tokenizer ? '' : 'a tokenizer (tokenizer.json or tokenizer.model)', files.weights.length > 0 ? '' : 'weights (*.safetensors)'].filter((x) => x !== '');
   const where = `${model.path} (${model.format === 'gguf' ? 'GGUF' : 'folder'}, ${gib(files.bytes)})`;
@@ -150,6 +235,7 @@ export const memoryCheck: Check = {
 
 export function judgeMemory(f: Found, total: number, free: number): CheckResult {
   const machine = `${gib(total)} total, ${gib(free)} free`;
+  if (f.kind === 'resolved' && f.model.kind === 'remote') return { status: 'skip', detail: `${machine}; the model is not downloaded yet: the model check judges whether it fits` };
   if (f.kind !== 'resolved' || f.files === undefined) return { status: 'skip', detail: `${machine}; no model on disk to compare with` };
   const need = f.files.bytes;
   const detail = `the model takes ${gib(need)} on disk (about what loading it takes, plus the KV cache); ${machine}`;
