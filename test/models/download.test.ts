@@ -161,6 +161,7 @@ describe('mlx-lm backend with a model to download', () => {
   let backend: RunningBackend | undefined;
   const saved: Record<string, string | undefined> = {};
   const lines: string[] = [];
+  const progress: DownloadProgress[] = [];
   const events = new CoreEvents();
   const logs: string[] = [];
 
@@ -186,11 +187,15 @@ describe('mlx-lm backend with a model to download', () => {
   it('downloads the HF id with progress, then serves it from the snapshot and answers', async () => {
     hub.resetCounters();
     hub.setBytesPerSecond(undefined);
-    backend = await mlxLmBackend.start({ model: REPO, onInstallProgress: (line) => lines.push(line) }, { events, home: fixture.home });
+    backend = await mlxLmBackend.start({ model: REPO, onInstallProgress: (line) => lines.push(line), onDownloadProgress: (p) => progress.push(p) }, { events, home: fixture.home });
     expect(backend.info.modelId).toBe(path.join(scratch, 'hf-backend', 'hub', `models--${REPO.replace('/', '--')}`, 'snapshots', hub.repo.commit));
     expect(backend.info.contextWindow).toBe(8192);
     expect(hub.bytesServed()).toBe(total);
-    expect(lines.some((l) => l.startsWith('Downloading test-org/SmolLM2-135M-Instruct') && l.endsWith('done'))).toBe(true);
+    // Progress comes as data, not as lines of the venv install.
+    expect(progress[0]).toMatchObject({ repo: REPO, phase: 'planning' });
+    expect(progress.some((p) => p.phase === 'downloading' && p.totalBytes === total)).toBe(true);
+    expect(progress.at(-1)).toMatchObject({ phase: 'done', doneBytes: total, totalBytes: total });
+    expect(lines.some((l) => l.startsWith('Downloading test-org/'))).toBe(false);
     expect(logs.some((l) => l.startsWith('download: downloading test-org/SmolLM2-135M-Instruct'))).toBe(true);
 
     const response = await request(`${backend.info.url}/v1/chat/completions`, {
