@@ -318,7 +318,10 @@ export class Run implements RunStore {
           progress.phase === 'done'
             ? { ...entry, step: 'start', detail: `loading ${label}`, startedAt: Date.now(), lines: [], download }
             : { ...entry, step: 'download', detail: progress.phase === 'planning' ? `${label}: asking the Hub for the file list` : label, startedAt: entry.step === 'download' ? entry.startedAt : progress.startedAt, lines: [], download };
-        return { progress: s.progress.map((p) => (p === entry ? updated : p)) };
+        // While up starts (not in a switch), the header says what it waits for.
+        const starting = s.phase === 'starting' || s.phase === 'installing';
+        const phaseDetail = progress.phase === 'done' ? `starting ${backend}` : `downloading ${label}`;
+        return { progress: s.progress.map((p) => (p === entry ? updated : p)), ...(starting ? { phaseDetail } : {}) };
       });
     };
   }

@@ -64,6 +64,7 @@ describe('Run: a model download while a backend starts', () => {
     const heard: CoreEventMap['model:download'][] = [];
     events.on('model:download', (e) => heard.push(e));
     const seen: ProgressView[][] = [];
+    const phaseDetails: (string | undefined)[] = [];
     const holder: { run?: Run } = {};
     const snapshot = (): ProgressView[] => holder.run?.getSnapshot().progress.filter((p) => p.backend === 'lmstudio') ?? [];
     gate.step = async (options) => {
@@ -71,6 +72,7 @@ describe('Run: a model download while a backend starts', () => {
       expect(report).toBeDefined();
       report?.(progress({ phase: 'planning', totalBytes: undefined }));
       seen.push(snapshot());
+      phaseDetails.push(holder.run?.getSnapshot().phaseDetail);
       report?.(progress({ doneBytes: 4_100_000_000, resumedBytes: 4_100_000_000 }));
       report?.(progress({ doneBytes: 8_600_000_000, resumedBytes: 4_100_000_000, bytesPerSecond: 85_300_000, etaSeconds: 100.8, file: 'model-00004-of-00007.safetensors' }));
       seen.push(snapshot());
@@ -102,6 +104,7 @@ describe('Run: a model download while a backend starts', () => {
     });
     expect(loaded).toMatchObject([{ step: 'start', detail: 'loading Qwen3-Coder-30B', download: { phase: 'done', doneBytes: TOTAL } }]);
     expect(JSON.parse(JSON.stringify(loaded))).toEqual(loaded?.map((p) => JSON.parse(JSON.stringify(p)) as unknown));
+    expect(phaseDetails).toEqual(['downloading Qwen3-Coder-30B']);
     // Started: the entry is gone.
     expect(snapshot()).toEqual([]);
     expect(heard.map((e) => [e.backend, e.label, e.progress.phase])).toEqual([
