@@ -36,9 +36,15 @@ function ttyPrinter(stream: DownloadPrinterStream, now: () => number): DownloadP
   let open: string | undefined;
   let drawnAt = 0;
   let phase: DownloadProgress['phase'] | undefined;
-  const fit = (text: string): string => {
+  /** The line in the terminal's width: a shorter bar first, then cut. */
+  const fit = (p: DownloadProgress, label: string): string => {
     const width = Math.max(20, (stream.columns ?? 80) - 1);
-    return text.length <= width ? text : `${text.slice(0, width - 1)}…`;
+    for (const bar of [20, 10]) {
+      const text = formatProgress(p, label, bar);
+      if (text.length <= width) return text;
+    }
+    const text = formatProgress(p, label, 10);
+    return `${text.slice(0, width - 1)}…`;
   };
   return {
     progress(label, p) {
@@ -47,7 +53,7 @@ function ttyPrinter(stream: DownloadPrinterStream, now: () => number): DownloadP
       if (!ended && p.phase === phase && at - drawnAt < REDRAW_MS) return;
       phase = p.phase;
       drawnAt = at;
-      const text = fit(formatProgress(p, label));
+      const text = fit(p, label);
       if (ended) {
         stream.write(`${CLEAR_LINE}${text}\n`);
         open = undefined;

@@ -64,6 +64,13 @@ describe('downloadPrinter', () => {
     expect(out).toEqual([`\r\x1b[K${bar}`, `\r\x1b[Kanyclaude: mlx-lm: something\n${bar}`, '\n']);
   });
 
+  it('shortens the bar before it cuts the line', () => {
+    const out: string[] = [];
+    const printer = downloadPrinter({ isTTY: true, columns: 120, write: (t: string) => out.push(t) }, () => 0);
+    printer.progress('Qwen3-Coder-30B', progress({ doneBytes: TOTAL / 2, resumedBytes: 4_100_000_000, bytesPerSecond: 85_300_000, etaSeconds: 100 }));
+    expect(out).toEqual(['\r\x1b[KDownloading Qwen3-Coder-30B  [#####-----]  50%  8.60 GB/17.2 GB  85.3 MB/s  ETA 1m40s  (4.10 GB kept from before)']);
+  });
+
   it('keeps the line inside the terminal', () => {
     const out: string[] = [];
     const printer = downloadPrinter({ isTTY: true, columns: 40, write: (t: string) => out.push(t) }, () => 0);
