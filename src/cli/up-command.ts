@@ -186,6 +186,8 @@ function printProgress(events: CoreEvents): () => void {
     }),
     events.on('up:phase', (e) => download.line(`anyclaude: ${e.detail}\n`)),
     events.on('model:download', (e) => download.progress(e.label, e.progress)),
+    // Ctrl-C mid-download: the shell's prompt goes on a line of its own.
+    onExit(() => download.close()),
   ];
   return () => {
     offs.forEach((off) => off());
