@@ -2,6 +2,7 @@
  * How numbers look on the dashboard: short, fixed-ish widths, so columns line up and nothing
  * wraps. Pure functions; the panels never format numbers themselves.
  */
+import { formatBytes as formatCoreBytes } from '../src/core/bytes.js';
 
 /** Shown where a value is not known (the backend did not report it, no request yet). */
 export const UNKNOWN = '–';
@@ -72,20 +73,9 @@ export function formatPercent(fraction: number | undefined): string {
   return `${Math.round(p)}%`;
 }
 
-/**
- * Bytes in decimal units, as the Hub and disk tools show sizes: 17_200_000_000 → "17.2 GB",
- * 9_000_000_000 → "9.0 GB", 850_000_000 → "850 MB", 12_000 → "12.0 kB". One decimal below 100.
- */
+/** Bytes in decimal units (src/core/bytes.ts), or the unknown mark. */
 export function formatBytes(bytes: number | undefined): string {
-  if (bytes === undefined || !Number.isFinite(bytes) || bytes < 0) return UNKNOWN;
-  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 999.95 && unit < units.length - 1) {
-    value /= 1000;
-    unit += 1;
-  }
-  return `${unit === 0 || value >= 99.95 ? String(Math.round(value)) : value.toFixed(1)} ${units[unit]!}`;
+  return bytes === undefined || !Number.isFinite(bytes) || bytes < 0 ? UNKNOWN : formatCoreBytes(bytes);
 }
 
 /** A download's progress as a whole percentage, never 100 % before the last byte: 0.996 → "99%". */

@@ -11,7 +11,7 @@ import { AnyclaudeError } from '../core/errors.js';
 import { packageFile } from '../core/package-root.js';
 import { onExit } from '../supervisor/cleanup.js';
 import { signalGroup } from '../supervisor/process-group.js';
-import { formatBytes } from './fit.js';
+import { formatBytes } from '../core/bytes.js';
 
 const SCRIPT = packageFile('python/hf-download.py');
 

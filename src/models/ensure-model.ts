@@ -9,7 +9,8 @@ import type { CoreEvents } from '../core/events.js';
 import { modelSearchPlaces, type LocalModel, type ResolvedModel } from '../backends/model-resolver.js';
 import type { CatalogEntry } from './catalog.js';
 import { downloadModel, formatProgress, type DownloadProgress } from './download.js';
-import { formatBytes, refuseUnlessFits, thisMachine, type Machine } from './fit.js';
+import { refuseUnlessFits, thisMachine, type Machine } from './fit.js';
+import { formatBytes } from '../core/bytes.js';
 
 export interface EnsureModelOptions {
   /** An interpreter with huggingface_hub (the backend's venv). */

@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { AnyclaudeError } from '../core/errors.js';
 import { CATALOG, smallerSiblings, type CatalogEntry } from './catalog.js';
+import { formatBytes } from '../core/bytes.js';
 
 /** Share of memory the weights may take. */
 export const MEMORY_SHARE = 0.75;
@@ -79,14 +80,3 @@ export async function thisMachine(hubCache: string): Promise<Machine> {
   return { freeDiskBytes: await freeDiskBytes(hubCache), totalMemoryBytes: os.totalmem() };
 }
 
-/** 17.2 GB, 850 MB, 12 kB: decimal units, as the Hub and disk tools show sizes. */
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000;
-    unit += 1;
-  }
-  return `${unit === 0 ? String(Math.round(value)) : value.toFixed(value < 10 ? 2 : 1)} ${units[unit] ?? 'B'}`;
-}

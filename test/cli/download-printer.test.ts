@@ -34,7 +34,7 @@ describe('downloadPrinter', () => {
     expect(out).toHaveLength(13);
     expect(out[0]).toBe('Downloading Qwen3-Coder-30B: asking the Hub for the file list\n');
     expect(out[1]).toBe('Downloading Qwen3-Coder-30B  [--------------------]   0%  0 B/17.2 GB  85.3 MB/s  ETA 3m22s\n');
-    expect(out[6]).toBe('Downloading Qwen3-Coder-30B  [##########----------]  50%  8.60 GB/17.2 GB  85.3 MB/s  ETA 1m41s\n');
+    expect(out[6]).toBe('Downloading Qwen3-Coder-30B  [##########----------]  50%  8.6 GB/17.2 GB  85.3 MB/s  ETA 1m41s\n');
     expect(out.at(-2)).toMatch(/100%/);
     expect(out.at(-1)).toBe('Downloading Qwen3-Coder-30B  [####################] 100%  17.2 GB/17.2 GB  85.3 MB/s  done\n');
   });
@@ -60,7 +60,7 @@ describe('downloadPrinter', () => {
     printer.progress('Qwen3-Coder-30B', progress({ doneBytes: TOTAL / 4, resumedBytes: 4_100_000_000 }));
     printer.line('anyclaude: mlx-lm: something\n');
     printer.close();
-    const bar = 'Downloading Qwen3-Coder-30B  [#####---------------]  25%  4.30 GB/17.2 GB  (4.10 GB kept from before)';
+    const bar = 'Downloading Qwen3-Coder-30B  [#####---------------]  25%  4.3 GB/17.2 GB  (4.1 GB kept from before)';
     expect(out).toEqual([`\r\x1b[K${bar}`, `\r\x1b[Kanyclaude: mlx-lm: something\n${bar}`, '\n']);
   });
 
@@ -68,7 +68,7 @@ describe('downloadPrinter', () => {
     const out: string[] = [];
     const printer = downloadPrinter({ isTTY: true, columns: 120, write: (t: string) => out.push(t) }, () => 0);
     printer.progress('Qwen3-Coder-30B', progress({ doneBytes: TOTAL / 2, resumedBytes: 4_100_000_000, bytesPerSecond: 85_300_000, etaSeconds: 100 }));
-    expect(out).toEqual(['\r\x1b[KDownloading Qwen3-Coder-30B  [#####-----]  50%  8.60 GB/17.2 GB  85.3 MB/s  ETA 1m40s  (4.10 GB kept from before)']);
+    expect(out).toEqual(['\r\x1b[KDownloading Qwen3-Coder-30B  [#####-----]  50%  8.6 GB/17.2 GB  85.3 MB/s  ETA 1m40s  (4.1 GB kept from before)']);
   });
 
   it('keeps the line inside the terminal', () => {

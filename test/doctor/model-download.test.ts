@@ -28,7 +28,7 @@ describe('judgeDownload', () => {
     expect(judgeDownload(model, { bytes: model.entry!.mlx.sizeBytes, source: 'catalog' }, MAC_64, { backend: 'mlx-lm' })).toEqual({
       status: 'pass',
       detail:
-        'Qwen3-Coder-30B (mlx-community/Qwen3-Coder-30B-A3B-Instruct-4bit) is not on this machine: up downloads it before mlx-lm starts (about 17.2 GB, resumable); it fits: 18.3 GB of 200.0 GB free disk, 22.9 GB of 68.7 GB memory',
+        'Qwen3-Coder-30B (mlx-community/Qwen3-Coder-30B-A3B-Instruct-4bit) is not on this machine: up downloads it before mlx-lm starts (about 17.2 GB, resumable); it fits: 18.3 GB of 200 GB free disk, 22.9 GB of 68.7 GB memory',
     });
   });
 
@@ -38,7 +38,7 @@ describe('judgeDownload', () => {
       status: 'fail',
       detail:
         'Qwen3-Coder-30B (mlx-community/Qwen3-Coder-30B-A3B-Instruct-4bit) is not on this machine; up would download about 17.2 GB, but Qwen3-Coder-30B does not fit this machine: its 17.2 GB of weights need 22.9 GB of memory and this machine has 17.2 GB',
-      fix: 'try --model Qwen2.5-Coder-14B (8.30 GB), or set ANYCLAUDE_IGNORE_FIT=1 to try anyway',
+      fix: 'try --model Qwen2.5-Coder-14B (8.3 GB), or set ANYCLAUDE_IGNORE_FIT=1 to try anyway',
     });
   });
 
@@ -48,14 +48,14 @@ describe('judgeDownload', () => {
     const result = judgeDownload(model, { bytes: 17.2 * GB, source: 'catalog' }, small, { ignoreMemory: true, backend: 'mlx-lm' });
     expect(result.status).toBe('fail');
     expect(result.detail).toMatch(/downloading 17\.2 GB needs 18\.3 GB free and the disk has 10\.0 GB$/);
-    expect(result.fix).toBe('try --model Qwen2.5-Coder-14B (8.30 GB), or free disk space (or move the cache with HF_HOME)');
+    expect(result.fix).toBe('try --model Qwen2.5-Coder-14B (8.3 GB), or free disk space (or move the cache with HF_HOME)');
   });
 
   it('gives an HF id the Hub’s exact size, and says its files are checked once here', () => {
     const result = judgeDownload({ kind: 'remote', id: 'someone/tiny-coder-4bit' }, { bytes: 2_345_678_901, source: 'hub' }, MAC_64, {});
     expect(result).toEqual({
       status: 'pass',
-      detail: 'someone/tiny-coder-4bit is not on this machine: up downloads it first when it starts mlx-lm or mlx-omni (2.35 GB, resumable); it fits: 3.42 GB of 200.0 GB free disk, 3.13 GB of 68.7 GB memory; its files and chat template are checked once it is here',
+      detail: 'someone/tiny-coder-4bit is not on this machine: up downloads it first when it starts mlx-lm or mlx-omni (2.3 GB, resumable); it fits: 3.4 GB of 200 GB free disk, 3.1 GB of 68.7 GB memory; its files and chat template are checked once it is here',
     });
   });
 

@@ -17,7 +17,7 @@ import type { RunningBackend } from '../../src/backends/backend.js';
 import { mlxLmBackend } from '../../src/backends/mlx-lm-backend.js';
 import { downloadModel, type DownloadProgress } from '../../src/models/download.js';
 import { ensureModelOnDisk, snapshotComplete } from '../../src/models/ensure-model.js';
-import { formatBytes } from '../../src/models/fit.js';
+import { formatBytes } from '../../src/core/bytes.js';
 import { startHubServer, type HubServer } from '../support/hf-hub-server.js';
 import { prepareMlxFixture } from '../support/mlx-fixture.js';
 import { expectError } from '../support/expect-error.js';
@@ -130,7 +130,7 @@ describe('downloadModel with the real huggingface_hub', () => {
       ensureModelOnDisk({ kind: 'remote', id: REPO }, { python, env: hfEnv(path.join(scratch, 'hf-small-disk')), machine: { freeDiskBytes: 100_000_000, totalMemoryBytes: 64e9 } }),
       'MODEL_TOO_BIG',
     );
-    expect(error.message).toContain('541.6 MB');
+    expect(error.message).toContain('542 MB');
     expect(hub.bytesServed()).toBe(0);
   }, 120_000);
 

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { catalogEntry } from '../../src/models/catalog.js';
-import { DISK_MARGIN, formatBytes, freeDiskBytes, judgeFit, refuseUnlessFits, suggestSmaller } from '../../src/models/fit.js';
+import { DISK_MARGIN, freeDiskBytes, judgeFit, refuseUnlessFits, suggestSmaller } from '../../src/models/fit.js';
+import { formatBytes } from '../../src/core/bytes.js';
 import { thrown } from '../support/expect-error.js';
 
 const GB = 1e9;
@@ -73,8 +74,8 @@ describe('helpers', () => {
 
   it('formatBytes uses decimal units', () => {
     expect(formatBytes(17_200_000_000)).toBe('17.2 GB');
-    expect(formatBytes(850_000_000)).toBe('850.0 MB');
-    expect(formatBytes(4_300_000_000)).toBe('4.30 GB');
+    expect(formatBytes(850_000_000)).toBe('850 MB');
+    expect(formatBytes(4_300_000_000)).toBe('4.3 GB');
     expect(formatBytes(12)).toBe('12 B');
   });
 });

@@ -70,7 +70,7 @@ describe('formatProgress', () => {
     t.apply(plan(100e6), 0);
     t.apply(progress(520e6), 2000);
     const line = formatProgress(t.state, 'Qwen3-Coder-30B', 10);
-    expect(line).toBe('Downloading Qwen3-Coder-30B  [#####-----]  52%  520.0 MB/1.00 GB  210.0 MB/s  ETA 2s  (100.0 MB kept from before)');
+    expect(line).toBe('Downloading Qwen3-Coder-30B  [#####-----]  52%  520 MB/1.0 GB  210 MB/s  ETA 2s  (100 MB kept from before)');
     expect(formatProgress(new ProgressTracker('org/m').state)).toContain('asking the Hub');
   });
 

@@ -13,7 +13,8 @@ import { AnyclaudeError, errorMessage } from '../../core/errors.js';
 import type { BackendName } from '../../backends/backend.js';
 import type { Check, CheckResult, DoctorContext } from '../types.js';
 import { gib } from './system.js';
-import { DISK_MARGIN, formatBytes, judgeFit, MEMORY_SHARE, refuseUnlessFits, thisMachine, type Machine } from '../../models/fit.js';
+import { DISK_MARGIN, judgeFit, MEMORY_SHARE, refuseUnlessFits, thisMachine, type Machine } from '../../models/fit.js';
+import { formatBytes } from '../../core/bytes.js';
 
 /** Backends that serve models by their own names: their model is checked by `backend:<name>`. */
 const SERVER_NAMED: readonly BackendName[] = ['lmstudio', 'ollama', 'openai', 'claude'];
