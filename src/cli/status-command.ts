@@ -10,6 +10,7 @@ import { chooseInstance, findRunningInstances, homeFromEnv, runDir, type RunFile
 import type { BackendView, RunState } from '../run/run-state.js';
 import { cachePct, contextFill, formatRate, formatTokens } from '../run/status-line.js';
 import { getState, statusLine, targetFromEnv, type StateTarget } from './status-line-main.js';
+import { downloadSummary } from '../run/download-summary.js';
 
 export interface StatusOptions {
   json?: boolean;
@@ -103,7 +104,8 @@ export function formatStatus(state: RunState, context: FormatStatusContext): str
   for (const b of state.backends) out.push(...backendLines(b));
   for (const w of state.warmups) out.push(`  warm-up of ${w.backend}: ${w.phase}${w.ms === undefined ? '' : ` in ${seconds(w.ms)}`}${w.detail === undefined ? '' : ` (${w.detail})`}`);
   for (const p of state.progress) {
-    out.push(`  ${p.backend}: ${p.step} — ${p.detail} (${duration(now - p.startedAt)})`);
+    const download = p.step === 'download' && p.download !== undefined ? `: ${downloadSummary(p.download)}` : '';
+    out.push(`  ${p.backend}: ${p.step} — ${p.detail}${download} (${duration(now - p.startedAt)})`);
     for (const line of p.lines.slice(-3)) out.push(`    │ ${line}`);
   }
 

@@ -9,6 +9,7 @@
 import type { RequestMetrics } from '../proxy/metrics.js';
 import type { BackendView, RunState, SessionView } from './run-state.js';
 import { shortModel } from '../core/model-name.js';
+import { downloadSummary } from './download-summary.js';
 
 export interface StatusLineOptions {
   /** ANSI colors (Claude Code renders them in status lines). */
@@ -112,8 +113,12 @@ function marker(state: RunState, active: BackendView | undefined): { part: Part;
   if (state.phase === 'stopping') return { part: { text: '■ stopping', tone: 'dim' }, namesActive: false };
   const id = active?.id;
   if (id !== undefined) {
-    const step = state.progress.find((p) => p.backend === id)?.step;
+    const progress = state.progress.find((p) => p.backend === id);
+    const step = progress?.step;
     if (step === 'install') return { part: { text: `⟳ installing ${id}`, tone: 'yellow' }, namesActive: true };
+    if (step === 'download' && progress?.download !== undefined) {
+      return { part: { text: `⟳ downloading ${progress.download.label} ${downloadSummary(progress.download)}`, tone: 'yellow' }, namesActive: false };
+    }
     if (active?.phase === 'starting' || step === 'start') return { part: { text: `⟳ starting ${id}`, tone: 'yellow' }, namesActive: true };
     if (active?.phase === 'warming' || step === 'warm' || state.warmups.some((w) => w.backend === id && w.phase === 'warming')) {
       return { part: { text: `⟳ warming ${id}`, tone: 'yellow' }, namesActive: true };

@@ -72,6 +72,16 @@ describe('formatStatusLine', () => {
     expect(formatStatusLine(running({ sessions: [session(request())] }), 'session-a', plain)).not.toContain('left out');
   });
 
+  it('shows a model download with its progress, in place of "starting"', () => {
+    const download = { label: 'Qwen3-Coder-30B', repo: 'mlx-community/Qwen3-Coder-30B-A3B-Instruct-4bit', phase: 'downloading' as const, totalBytes: 17_200_000_000, doneBytes: 8_944_000_000, resumedBytes: 0, bytesPerSecond: 85_300_000, etaSeconds: 97, file: 'model.safetensors', filesDone: 3, filesTotal: 9, startedAt: 0 };
+    const state = running({
+      active: 'mlx-lm',
+      backends: [backend({ id: 'mlx-lm', kind: 'mlx-lm', phase: 'starting', model: undefined, contextWindow: undefined, managed: true })],
+      progress: [{ backend: 'mlx-lm', step: 'download', detail: 'Qwen3-Coder-30B', startedAt: 0, lines: [], download }],
+    });
+    expect(formatStatusLine(state, undefined, plain)).toBe('⟳ downloading Qwen3-Coder-30B 52% of 17.2 GB, ETA 1m37s · mlx-lm');
+  });
+
   it('marks a backend that is starting or warming, and a switch under way', () => {
     const starting = running({ backends: [backend({ phase: 'starting' })] });
     expect(formatStatusLine(starting, 'session-a', plain)).toBe('⟳ starting lmstudio · qwen3-coder-30b');
