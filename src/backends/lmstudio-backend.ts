@@ -12,6 +12,7 @@ import { bestMatches } from './model-resolver.js';
 import { fromModelList, isOk, isRecord, listOpenAIModels, loopbackUrl, positiveInt, probe, records, stringField, warn } from './openai-backend.js';
 import { externalBackend, makeUpstream } from './running-backend.js';
 import { normalizeBaseUrl } from '../core/base-url.js';
+import { findInCatalog } from '../models/catalog.js';
 
 export const LMSTUDIO_DEFAULT_PORT = 1234;
 /** `lms server status` starts a Node process that talks to the app: slow, but seconds, not more (ms). */
@@ -187,8 +188,13 @@ export function createLmStudioBackend(adapterOptions: LmStudioAdapterOptions = {
     const [candidate] = available;
     if (available.length > 1) throw ambiguous(options.model, available.map((m) => m.key));
     if (candidate === undefined) {
+      // A catalog name (Qwen3-Coder-30B) knows its LM Studio key, and so the exact download command.
+      const [entry, ...others] = findInCatalog(options.model);
+      const key = others.length === 0 ? entry?.lmstudio : undefined;
+      const byKey = key === undefined ? undefined : chat.find((m) => m.key === key);
+      if (byKey !== undefined) return byKey.loaded ? byKey : loadModel(server.url, byKey, options, ctx);
       throw new AnyclaudeError('MODEL_NOT_FOUND', `LM Studio has no model matching "${options.model}"\n${listing}`, {
-        fix: 'pick one of those, or download it in LM Studio (or `lms get <name>`)',
+        fix: key === undefined ? 'pick one of those, or download it in LM Studio (or `lms get <name>`)' : `download it: lms get ${key} (or in LM Studio's Discover tab)`,
       });
     }
     return loadModel(server.url, candidate, options, ctx);

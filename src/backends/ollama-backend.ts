@@ -11,6 +11,7 @@ import { bestMatches } from './model-resolver.js';
 import { isOk, isRecord, loopbackUrl, positiveInt, probe, records, stringField, warn } from './openai-backend.js';
 import { externalBackend, makeUpstream } from './running-backend.js';
 import { normalizeBaseUrl } from '../core/base-url.js';
+import { findInCatalog } from '../models/catalog.js';
 
 export const OLLAMA_DEFAULT_PORT = 11434;
 /** Below this many tokens a Claude Code session barely starts (system prompt and tools are ~20K). */
@@ -159,7 +160,13 @@ async function chooseModel(url: string, loaded: LoadedModel[], options: BackendS
   if (hit !== undefined) return { name: hit.name, loadedContext: hit.context };
   const installed = bestMatches(query, await installedModels(url), (n) => n);
   if (installed.length > 1) throw ambiguous(query, installed);
-  return { name: installed[0] ?? query, loadedContext: undefined };
+  // A catalog name (Qwen3-Coder-30B) means its Ollama tag (qwen3-coder:30b), installed or to pull.
+  return { name: installed[0] ?? catalogTag(query) ?? query, loadedContext: undefined };
+}
+
+function catalogTag(query: string): string | undefined {
+  const [entry, ...others] = findInCatalog(query);
+  return others.length === 0 ? entry?.ollama : undefined;
 }
 
 function ambiguous(query: string, names: string[]): AnyclaudeError {

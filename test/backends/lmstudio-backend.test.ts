@@ -202,6 +202,12 @@ describe('LM Studio backend', () => {
     expect(unknown.message).toContain('loaded: none');
   });
 
+  it('a catalog name it does not have: the fix is the exact `lms get` for that model', async () => {
+    const studio = await fake('v1', [{ key: 'qwen/qwen3-4b', max: 40960 }]);
+    const error = await expectError(noLms.start({ url: studio.url, model: 'GLM-4.5-Air' }, ctx), 'MODEL_NOT_FOUND');
+    expect(error.fix).toMatch(/^download it: lms get \S+ \(or in LM Studio's Discover tab\)$/);
+  });
+
   it('with lms: finds the port from `lms server status`, and loads a model that is not loaded', async () => {
     const studio = await fake('v1', [{ key: 'qwen/qwen3-coder-30b', max: 262144 }]);
     const lms = await fakeLms(ctx.home, studio);

@@ -134,6 +134,14 @@ describe('Ollama backend', () => {
     expect(error.fix).toBe('pull it first: ollama pull mistral-small:24b');
   });
 
+  it('a catalog name means its Ollama tag: used when installed, else the fix says which tag to pull', async () => {
+    const url = await fake([{ name: 'qwen3-coder:30b', trained: 262144 }]);
+    expect((await ollamaBackend.start({ url, model: 'Qwen3-Coder-30B' }, ctx)).info.modelId).toBe('qwen3-coder:30b');
+    const other = await fake([{ name: 'qwen3:4b', trained: 40960 }]);
+    const error = await expectError(ollamaBackend.start({ url: other, model: 'Qwen3-Coder-30B' }, ctx), 'MODEL_NOT_FOUND');
+    expect(error.fix).toBe('pull it first: ollama pull qwen3-coder:30b');
+  });
+
   it('before 0.14 only the openai protocol is offered', async () => {
     const url = await fake([{ name: 'qwen3:4b', trained: 40960, loadedContext: 40960 }], '0.12.6');
     const running = await ollamaBackend.start({ url }, ctx);
