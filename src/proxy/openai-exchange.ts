@@ -137,6 +137,7 @@ async function pump(
   const parser = createParser({ onEvent: (event) => data.push(event.data) });
   const decoder = new TextDecoder();
   let done = false;
+  let cutShort = false;
   let deltas = 0;
   let lastProgress = 0;
   for await (const bytes of response.body) {
@@ -156,6 +157,13 @@ async function pump(
         deps.events.emit('request:first-token', { id: exchange.id, ttftMs: clock.firstTokenAt - exchange.startedAt });
       }
     }
+    if (translator.loopingToolCall) {
+      // Leaving the loop closes the response, which stops the backend decoding more of the same.
+      deps.events.log('warn', exchange.upstream.name, 'the model repeated the same tool call 3 times in a row: its reply ends with that call, once, and the backend is stopped');
+      cutShort = true;
+      await emit(batch);
+      break;
+    }
     if (batch.length === 0) continue;
     await emit(batch);
     deltas += batch.length;
@@ -166,7 +174,7 @@ async function pump(
     }
   }
   // A stream that ends without [DONE] or a finish_reason was cut off: never pass it off as complete.
-  if (!done && !translator.finishReasonSeen) throw overloaded('backend closed the stream before it finished');
+  if (!done && !cutShort && !translator.finishReasonSeen) throw overloaded('backend closed the stream before it finished');
   await emit(translator.finish());
 }
 

@@ -33,6 +33,13 @@ export type BareEnd = { calls: BareCall[] } | { text: string };
  */
 export const MAX_HELD_CHARS = 256 * 1024;
 
+/**
+ * The same call this many times in a row is a loop, not a plan: small models decoding greedily
+ * repeat a call after its result (Qwen2.5-Coder-0.5B does, line after line, to the output limit).
+ * Two could still be a model's odd but finite answer; three is where the reply is cut short.
+ */
+export const LOOP_REPEATS = 3;
+
 const CALL_KEYS = new Set(['name', 'arguments', 'parameters', 'type']);
 const JSON_WHITESPACE = new Set([' ', '\t', '\n', '\r']);
 /** Characters of numbers, true, false and null; their validity is left to JSON.parse at the end. */
@@ -80,9 +87,17 @@ export class BareJsonToolCalls {
   private escaped = false;
   private stringStart = 0;
   private inScalar = false;
+  /** The last complete top-level value as a call (canonical JSON), and how many times in a row it came. */
+  private lastCall: string | undefined;
+  private repeats = 0;
 
   constructor(toolNames: ReadonlySet<string>) {
     this.toolNames = toolNames;
+  }
+
+  /** The reply repeats one call LOOP_REPEATS times in a row: end it, the rest would be more of the same. */
+  get looping(): boolean {
+    return !this.released && this.repeats >= LOOP_REPEATS;
   }
 
   /** True while nothing but whitespace was held: the reply has not really begun. */
@@ -111,7 +126,8 @@ export class BareJsonToolCalls {
   /** The end of the reply: complete calls (an unclosed fence is forgiven, as a missing </tool_call> is), or text. */
   end(): BareEnd {
     const text = this.held;
-    const complete = (this.phase === 'between' && this.segments.length > 0 && !this.afterComma) || this.phase === 'after';
+    // A loop is cut off wherever it was: its complete copies are the reply, the unfinished one is dropped.
+    const complete = this.looping || (this.phase === 'between' && this.segments.length > 0 && !this.afterComma) || this.phase === 'after';
     const calls = complete && !this.released ? this.parseSegments() : null;
     this.released = true;
     this.held = '';
@@ -308,10 +324,19 @@ export class BareJsonToolCalls {
     }
     this.segments.push([this.segmentStart, end]);
     this.phase = 'between';
+    this.countRepeats(this.held.slice(this.segmentStart, end));
+  }
+
+  private countRepeats(segment: string): void {
+    const call = toCall(tryParseJson(segment), this.toolNames);
+    const key = call === null ? undefined : JSON.stringify(call);
+    this.repeats = key !== undefined && key === this.lastCall ? this.repeats + 1 : 1;
+    this.lastCall = key;
   }
 
   /** The final word: JSON.parse of each top-level value, every one a call of a known tool. */
   private parseSegments(): BareCall[] | null {
+    const collapse = this.repeats >= LOOP_REPEATS;
     const calls: BareCall[] = [];
     for (const [start, end] of this.segments) {
       const value = tryParseJson(this.held.slice(start, end));
@@ -319,6 +344,9 @@ export class BareJsonToolCalls {
       for (const object of objects) {
         const call = toCall(object, this.toolNames);
         if (!call) return null;
+        // In a loop, the copies are said once: running the same call again answers nothing new.
+        const previous = calls.at(-1);
+        if (collapse && previous !== undefined && JSON.stringify(previous) === JSON.stringify(call)) continue;
         calls.push(call);
       }
     }

@@ -95,6 +95,11 @@ export class StreamTranslator {
     return this.finalStopReason;
   }
 
+  /** The model is repeating one text-written tool call: finish() now ends the reply with it once. */
+  get loopingToolCall(): boolean {
+    return this.textParser?.looping === true;
+  }
+
   /** The upstream said why it stopped: the stream is complete even without `[DONE]`. */
   get finishReasonSeen(): boolean {
     return this.finishReason !== null && this.finishReason !== undefined;

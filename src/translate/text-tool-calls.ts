@@ -55,6 +55,11 @@ export class TextToolCallParser {
     this.bare = new BareJsonToolCalls(new Set(this.schemas.keys()));
   }
 
+  /** The reply has become one call repeated (see LOOP_REPEATS): the caller may stop reading it. */
+  get looping(): boolean {
+    return this.bare?.looping === true;
+  }
+
   push(piece: string): TextToolItem[] {
     const items: TextToolItem[] = [];
     let pending = piece;

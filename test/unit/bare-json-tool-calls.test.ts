@@ -193,6 +193,29 @@ describe('bare JSON calls: text streams as early as possible', () => {
     expect(parse([`{"name": "Bash", "arguments": {"command": "${command}"}}`])).toEqual([tool('Bash', { command })]);
   });
 
+  it('says a reply loops once it holds the same call three times in a row, and ends it with that call once', () => {
+    const ls = '{"name": "Bash", "arguments": {"command": "ls"}}';
+    const parser = new TextToolCallParser(tools);
+    parser.push(`${ls}\n${ls}\n`);
+    expect(parser.looping).toBe(false);
+    parser.push(`{"name": "Bash", "arguments": {"command": "ls -l"}}\n${ls}\n${ls}\n`);
+    expect(parser.looping).toBe(false);
+    parser.push(`${ls}\n{"name": "Ba`);
+    expect(parser.looping).toBe(true);
+    // The unfinished fourth copy is cut off with the rest; consecutive copies collapse into one.
+    const gate = new BareJsonToolCalls(new Set(toolNames));
+    gate.push(`${ls}\n${ls}\n${ls}\n`);
+    expect(gate.looping).toBe(true);
+    expect(gate.end()).toEqual({ calls: [{ name: 'Bash', input: { command: 'ls' } }] });
+  });
+
+  it('keeps every call of a reply that does not loop, the same one twice included', () => {
+    const a = '{"name": "Bash", "arguments": {"command": "ls"}}';
+    const b = '{"name": "Bash", "arguments": {"command": "pwd"}}';
+    expect(parse([`${a}\n${b}\n${a}`])).toEqual([tool('Bash', { command: 'ls' }), tool('Bash', { command: 'pwd' }), tool('Bash', { command: 'ls' })]);
+    expect(parse([`${a}\n${a}`])).toEqual([tool('Bash', { command: 'ls' }), tool('Bash', { command: 'ls' })]);
+  });
+
   it('stays ready for the reply when the parser is flushed on whitespace alone (reasoning came between)', () => {
     const parser = new TextToolCallParser(tools);
     expect(parser.push('\n')).toEqual([]);
