@@ -15,6 +15,7 @@
  */
 import type { ContentBlock, MessageParam, MessagesRequest } from '../anthropic/types.js';
 import type { TokenCounter } from './token-counter.js';
+import { TEMPLATE_MARGIN } from './exchange.js';
 
 
 export interface Trimmed {
@@ -40,8 +41,6 @@ export interface FitInput {
   segmentsOf: (request: MessagesRequest) => readonly string[];
 }
 
-/** Room for the chat template, as the exchange keeps. */
-const TEMPLATE_MARGIN = 32;
 /** Room left for the reply: the request's max_tokens, at most a tenth of the window (1K at least). */
 const OUTPUT_SHARE = 0.1;
 const MIN_OUTPUT = 1024;

@@ -54,7 +54,7 @@ export async function beginExchange(
 }
 
 /** Room kept free for the chat template's own tokens, which no estimate sees. */
-const TEMPLATE_MARGIN = 32;
+export const TEMPLATE_MARGIN = 32;
 
 /** `max_tokens` clamped to the context left; a prompt that cannot fit is a 400 Claude Code answers by compacting. */
 export function clampMaxTokens(requested: number, promptTokens: number, contextWindow: number | undefined): number {
