@@ -84,3 +84,9 @@ export function smallerSiblings(entry: CatalogEntry, catalog: readonly CatalogEn
   }
   return out;
 }
+
+/** How to name what the user asked for: the catalog's spelling when it names one entry ("qwen3 coder 30b" → "Qwen3-Coder-30B"). */
+export function displayName(query: string): string {
+  const [entry, ...others] = findInCatalog(query);
+  return entry !== undefined && others.length === 0 ? entry.name : query;
+}

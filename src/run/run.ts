@@ -22,6 +22,7 @@ import type { DownloadProgress } from '../models/download.js';
 import { emptyRunState, type BackendView, type ClaudeView, type DownloadView, type ProgressView, type RunState, type RunStore } from './run-state.js';
 import { backendNames, startOptions } from './start-options.js';
 import { StateStore } from './state-store.js';
+import { displayName } from '../models/catalog.js';
 
 /** Backend status (pid, restarts, log tail) is read this often for the dashboard (ms). */
 const REFRESH_MS = 1_000;
@@ -308,7 +309,7 @@ export class Run implements RunStore {
    */
   #downloadProgress(backend: string, asked: string | undefined): (progress: DownloadProgress) => void {
     return (progress) => {
-      const label = asked ?? progress.repo;
+      const label = asked === undefined ? progress.repo : displayName(asked);
       this.#options.events.emit('model:download', { backend, label, progress });
       const download = downloadView(progress, label);
       this.#store.update((s) => {

@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CATALOG, catalogEntry, findInCatalog, parseCatalog, smallerSiblings } from '../../src/models/catalog.js';
+import { CATALOG, catalogEntry, displayName, findInCatalog, parseCatalog, smallerSiblings } from '../../src/models/catalog.js';
 import { CATALOG_DATA } from '../../src/models/catalog-data.js';
 import { resolveModel } from '../../src/backends/model-resolver.js';
 import { expectError } from '../support/expect-error.js';
@@ -20,6 +20,11 @@ describe('the catalog', () => {
       expect(typeof entry.tools).toBe('boolean');
       expect(entry.description.length).toBeGreaterThan(10);
     }
+  });
+
+  it("names what the user typed the catalog's way when it means one entry", () => {
+    expect(displayName('qwen3 coder 30b')).toBe('Qwen3-Coder-30B');
+    expect(displayName('someone/some-model')).toBe('someone/some-model');
   });
 
   it('has plausible sizes: ~4.5 bits per parameter for the size in the name, 1 GB to 300 GB', () => {
