@@ -19,7 +19,7 @@ describe('anyclaude config --json', () => {
       user: { model: 'user-model', trace: true, backends: { big: { backend: 'mlx', model: 'mlx-community/Qwen3-Coder-30B-A3B-Instruct-4bit' } } },
       project: { backend: 'fast', hotkey: 'ctrl-g', backends: { fast: { backend: 'lmstudio', url: 'http://localhost:1234/v1', context: 65536, apiKey: SECRET } } },
     });
-    const result = await config(setup, ['--json', '--context', '32768'], { LMSTUDIO_MODEL: 'qwen/qwen3-coder-30b' });
+    const result = await config(setup, ['--json', '--context', '32768'], { LMSTUDIO_MODEL: 'qwen/qwen3-coder-30b', ANYCLAUDE_CONTEXT_STRATEGY: 'window' });
     expect(result.stderr).toBe('');
     expect(result.exitCode).toBe(0);
     expect(result.stdout).not.toContain(SECRET);
@@ -34,6 +34,7 @@ describe('anyclaude config --json', () => {
         debug: { value: 0, source: DEFAULT },
         proxyOnly: { value: false, source: DEFAULT },
         hotkey: { value: 'ctrl-g', source: project('hotkey') },
+        contextStrategy: { value: 'window', source: { kind: 'env', name: 'ANYCLAUDE_CONTEXT_STRATEGY' } },
         backendPort: { value: null, source: DEFAULT },
         home: { value: setup.home, source: { kind: 'env', name: 'ANYCLAUDE_HOME' } },
       },
@@ -61,6 +62,7 @@ describe('anyclaude config --json', () => {
     expect(view.files).toEqual({ user: { path: setup.userFile, found: false }, project: { path: null, found: false, searchedFrom: setup.cwd } });
     expect(view.settings.backend).toEqual({ value: null, source: DEFAULT });
     expect(view.settings.hotkey).toEqual({ value: 'ctrl-]', source: DEFAULT });
+    expect(view.settings.contextStrategy).toEqual({ value: 'compact', source: DEFAULT });
     expect(Object.keys(view.backends)).toEqual(['mlx-lm', 'mlx-omni', 'lmstudio', 'llama-cpp', 'ollama', 'openai', 'claude']);
     expect(view.backends.ollama).toEqual({ alias: null, model: { value: null, source: DEFAULT }, url: { value: null, source: DEFAULT }, apiKey: { value: null, source: DEFAULT }, context: { value: null, source: DEFAULT } });
     expect(view.aliases).toEqual({});
