@@ -34,13 +34,18 @@ const MAX_RESERVE = OWN_MARGIN + OUTPUT_RESERVE_CAP;
 const COMPACT_INSTRUCTIONS_TOKENS = 1600;
 const SUMMARY_SHARE = 0.15;
 const MIN_SUMMARY_TOKENS = 1024;
+/**
+ * In a window too small for all that (under ~4K) the conversation still gets a third of it:
+ * compacting on every turn would be worse than a summary squeezed for room.
+ */
+const MAX_RESERVE_SHARE = 2 / 3;
 export const AUTOCOMPACT_ENV = 'CLAUDE_AUTOCOMPACT_PCT_OVERRIDE';
 const WINDOW_ENV = 'CLAUDE_CODE_AUTO_COMPACT_WINDOW';
 
 /** Tokens of the real window at which the conversation should be compacted. */
 export function compactAtTokens(contextWindow: number): number {
   const summary = Math.max(MIN_SUMMARY_TOKENS, Math.round(contextWindow * SUMMARY_SHARE));
-  const reserve = Math.min(MAX_RESERVE, COMPACT_INSTRUCTIONS_TOKENS + summary);
+  const reserve = Math.min(MAX_RESERVE, COMPACT_INSTRUCTIONS_TOKENS + summary, Math.round(contextWindow * MAX_RESERVE_SHARE));
   return Math.max(1, contextWindow - reserve);
 }
 

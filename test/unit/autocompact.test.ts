@@ -14,6 +14,12 @@ describe('when Claude Code is told to compact', () => {
     expect(at).toBeGreaterThan(window - reserve - 20);
   });
 
+  it.each([1024, 2048, 3072])('a %i-token window, too small for that room, still keeps a third of it before compacting', (window) => {
+    const at = claudeCompactThreshold({ ...base, ...autocompactEnv(window, base) });
+    expect(at).toBeLessThanOrEqual(Math.round(window / 3));
+    expect(at).toBeGreaterThan(Math.round(window / 3) - 20);
+  });
+
   it("leaves Claude Code's own threshold alone where it is already low enough", () => {
     expect(autocompactEnv(262_144, base)).toEqual({});
     expect(autocompactEnv(undefined, base)).toEqual({});
