@@ -5,6 +5,7 @@
 import type { RequestMetrics } from '../src/proxy/metrics.js';
 import type { RunState } from '../src/run/run-state.js';
 import { formatPercent, formatTokens, median } from './format.js';
+import { earlierMessages } from '../src/core/context-strategy.js';
 
 /** Share of the prompt the backend said it served from its cache; undefined when it did not say. */
 export function cachedShare(r: RequestMetrics): number | undefined {
@@ -91,7 +92,7 @@ export const CONTEXT_DANGER = 0.9;
 
 export function contextAdvice(fill: number | undefined, trimmed?: ContextFill['trimmed']): Advice | undefined {
   if (trimmed !== undefined) {
-    return { severity: 'warn', text: `${trimmed.messages} earlier messages (~${formatTokens(trimmed.tokens)} tokens) left out to fit the window` };
+    return { severity: 'warn', text: `${earlierMessages(trimmed.messages)} (~${formatTokens(trimmed.tokens)} tokens) left out to fit the window` };
   }
   if (fill === undefined) return undefined;
   if (fill >= CONTEXT_DANGER) return { severity: 'danger', text: `context ${formatPercent(fill)} full: /compact or start a new conversation` };

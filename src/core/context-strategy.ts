@@ -5,3 +5,8 @@
  */
 export const CONTEXT_STRATEGIES = ['compact', 'window'] as const;
 export type ContextStrategy = (typeof CONTEXT_STRATEGIES)[number];
+
+/** "1 earlier message", "14 earlier messages": how the log, the note and the dashboard say what `window` left out. */
+export function earlierMessages(count: number): string {
+  return `${count} earlier message${count === 1 ? '' : 's'}`;
+}

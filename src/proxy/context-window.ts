@@ -16,6 +16,7 @@
 import type { ContentBlock, MessageParam, MessagesRequest } from '../anthropic/types.js';
 import type { TokenCounter } from './token-counter.js';
 import { TEMPLATE_MARGIN } from './exchange.js';
+import { earlierMessages } from '../core/context-strategy.js';
 
 
 export interface Trimmed {
@@ -146,7 +147,7 @@ function build(request: MessagesRequest, at: number, pinned: boolean): MessagesR
   if (!pinned || first === undefined) return { ...request, messages: kept };
   const note: MessageParam = {
     role: 'assistant',
-    content: `[anyclaude: ${at - 1} earlier messages were left out here to fit the model's context window.]`,
+    content: `[anyclaude: ${earlierMessages(at - 1)} ${at - 1 === 1 ? 'was' : 'were'} left out here to fit the model's context window.]`,
   };
   return { ...request, messages: [first, note, ...kept] };
 }

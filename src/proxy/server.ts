@@ -19,7 +19,7 @@ import { openaiExchange } from './openai-exchange.js';
 import { TokenCounter } from './token-counter.js';
 import { TraceWriter } from './trace-writer.js';
 import { ContextWindowTrimmer, type Trimmed } from './context-window.js';
-import type { ContextStrategy } from '../core/context-strategy.js';
+import { earlierMessages, type ContextStrategy } from '../core/context-strategy.js';
 import type { Upstream } from '../core/upstream.js';
 import { promptPrefixKey, WARMUP_HEADER, WARMUP_SKIPPED, WarmupGate, type Admission } from './warmup-gate.js';
 
@@ -285,7 +285,7 @@ async function fitWindow(request: MessagesRequest, upstream: Upstream, sessionId
     upstream.protocol === 'anthropic' ? promptSegments(r) : anthropicToOpenAI(r, { model, profile: upstream.profile }).segments;
   const fitted = await deps.trimmer.fit({ request, sessionId, model, contextWindow: window, segmentsOf });
   if (fitted.newCut && fitted.trimmed !== undefined) {
-    deps.events.log('info', 'context', `left out ${fitted.trimmed.messages} earlier messages (~${fitted.trimmed.tokens} tokens) so the prompt fits ${upstream.name}'s ${window}-token window (--context-strategy window)`);
+    deps.events.log('info', 'context', `left out ${earlierMessages(fitted.trimmed.messages)} (~${fitted.trimmed.tokens} tokens) so the prompt fits ${upstream.name}'s ${window}-token window (--context-strategy window)`);
   }
   return fitted;
 }

@@ -156,7 +156,7 @@ function sessionParts(session: SessionView, active: BackendView | undefined): Pa
     if (fill >= CONTEXT_FULL_PCT) parts.push({ text: COMPACT_ADVICE, tone: 'red', drop: 5 });
   }
   // --context-strategy window: the model did not see all of the conversation.
-  if (last.trimmedMessages !== undefined && last.trimmedMessages > 0) parts.push({ text: `✂ ${last.trimmedMessages} msgs left out`, tone: 'yellow', drop: 2 });
+  if (last.trimmedMessages !== undefined && last.trimmedMessages > 0) parts.push({ text: `✂ ${last.trimmedMessages} msg${last.trimmedMessages === 1 ? '' : 's'} left out`, tone: 'yellow', drop: 2 });
   return parts;
 }
 
