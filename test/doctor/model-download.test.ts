@@ -110,7 +110,7 @@ describe('doctor --model <catalog name>', () => {
     const { json } = await doctorJson(box, ['--backend', 'mlx-lm', '--model', 'Qwen3-Coder-480B']);
     const model = check(json, 'model');
     expect(model.status).toBe('fail');
-    expect(model.detail).toMatch(/^Qwen3-Coder-480B \(mlx-community\/Qwen3-Coder-480B-A35B-Instruct-4bit\) is not on this machine; up would download about 270\.0 GB, but Qwen3-Coder-480B does not fit this machine: its 270\.0 GB of weights need 360\.0 GB of memory/);
+    expect(model.detail).toMatch(/^Qwen3-Coder-480B \(mlx-community\/Qwen3-Coder-480B-A35B-Instruct-4bit\) is not on this machine; up would download about 270 GB, but Qwen3-Coder-480B does not fit this machine: its 270 GB of weights need 360 GB of memory/);
     expect(model.fix).toMatch(/^(try --model (Qwen3-Coder-30B|Qwen2\.5-Coder-14B|Qwen2\.5-Coder-7B) \(|pick a smaller model)/);
   });
 
