@@ -18,9 +18,10 @@ import { PrefixTracker, type RequestMetrics } from './metrics.js';
 import { openaiExchange } from './openai-exchange.js';
 import { TokenCounter } from './token-counter.js';
 import { TraceWriter } from './trace-writer.js';
+import { processStats, type ProcessStats } from './process-stats.js';
 import { ContextWindowTrimmer, type Trimmed } from './context-window.js';
 import { earlierMessages, type ContextStrategy } from '../core/context-strategy.js';
-import type { Upstream } from '../core/upstream.js';
+import { DEFAULT_BACKEND_TIMEOUT_S, type Upstream } from '../core/upstream.js';
 import { promptPrefixKey, WARMUP_HEADER, WARMUP_SKIPPED, WarmupGate, type Admission } from './warmup-gate.js';
 
 export interface ProxyOptions {
@@ -37,6 +38,8 @@ export interface ProxyOptions {
   events?: CoreEvents;
   pingIntervalMs?: number;
   headerGraceMs?: number;
+  /** `--backend-timeout` in ms: the longest to wait for the backend's next byte before stopping a request (default 10 minutes). */
+  backendTimeoutMs?: number;
   /** How long a request whose prompt differs from an in-flight warm-up's waits for one that matches before the warm-up is aborted. */
   warmupGraceMs?: number;
   /** Sees every valid Messages request before it is forwarded (e.g. to remember the stable prefix). */
@@ -63,6 +66,8 @@ export interface ProxyStatus {
   calibration: Record<string, number | undefined>;
   traceDir: string | undefined;
   uptimeMs: number;
+  /** Memory, open descriptors and live handles: what the soak bench watches for leaks. */
+  process: ProcessStats;
 }
 
 export interface Proxy {
@@ -102,6 +107,7 @@ export async function startProxy(options: ProxyOptions): Promise<Proxy> {
     trace,
     pingIntervalMs: options.pingIntervalMs ?? 5_000,
     headerGraceMs: options.headerGraceMs ?? 250,
+    backendTimeoutMs: options.backendTimeoutMs ?? DEFAULT_BACKEND_TIMEOUT_S * 1000,
     ...(options.contextStrategy === 'window' ? { trimmer: new ContextWindowTrimmer(counter) } : {}),
   };
   const state = new ProxyState(options.upstreams, options.active);
@@ -203,6 +209,7 @@ class ProxyState {
       calibration: Object.fromEntries(this.upstreams.map((u) => [u.name, u.model === undefined ? undefined : counter.ratio(u.model)])),
       traceDir,
       uptimeMs: Date.now() - this.startedAt,
+      process: processStats(),
     };
   }
 
