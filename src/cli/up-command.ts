@@ -4,7 +4,6 @@
  * owning the terminal (`--no-tui`, pipes, CI). Every child stops on every way out; Claude
  * Code's exit code becomes ours.
  */
-import { mkdir } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { claudeArgs, claudeCodeVersion, claudeConfigDir, claudeEnv, exportLines, findClaudeBinary } from '../claude/claude-code.js';
@@ -21,7 +20,8 @@ import { reapStale } from '../supervisor/pidfiles.js';
 import { parseHotkey } from '../terminal/hotkey.js';
 import { statusLineArgs, USER_STATUSLINE_ENV, userStatusLine } from '../claude/status-line-settings.js';
 import { packageFile } from '../core/package-root.js';
-import { homeFromEnv, removeRunFile, writeRunFile } from '../run/run-file.js';
+import { homeFromEnv, removeRunFile, tryWriteRunFile } from '../run/run-file.js';
+import { ensureWritableHome } from '../run/writable-home.js';
 import { buildDemoModel } from '../backends/demo-model.js';
 import { anyclaudeVersion } from './version.js';
 import { AUTOCOMPACT_ENV, claudeCompactThreshold } from '../claude/autocompact.js';
@@ -45,8 +45,7 @@ export async function runUp(flags: UpOptions, frontEnds: FrontEnds = {}): Promis
   const home = anyclaudeHome();
   const settings = await loadUpSettings(flags, { env: process.env, home });
   const hotkey = hotkeyOf(settings);
-  await mkdir(join(home, 'logs'), { recursive: true, mode: 0o700 });
-  await mkdir(join(home, 'run'), { recursive: true, mode: 0o700 });
+  await ensureWritableHome(home);
   const events = new CoreEvents();
   const log = new FileLog(join(home, 'logs', 'anyclaude.log'));
   onExit(() => log.close());
@@ -77,7 +76,7 @@ export async function runUp(flags: UpOptions, frontEnds: FrontEnds = {}): Promis
     }
     await starting;
   }
-  await announce(home, run);
+  await announce(home, run, events);
   if (claude === undefined) return serveUntilInterrupted(run, detachProgress);
 
   const configDir = await claudeConfigDir(home);
@@ -135,9 +134,11 @@ function hotkeyOf(settings: UpSettings): ReturnType<typeof parseHotkey> {
 const STATUS_REFRESH_SECONDS = 2;
 
 /** The run file lets `anyclaude status`, `dashboard` and the status line find this instance. */
-async function announce(home: string, run: Run): Promise<void> {
-  await writeRunFile(home, { pid: process.pid, url: run.proxy.url, key: run.proxy.key, startedAt: Date.now(), cwd: process.cwd(), version: anyclaudeVersion() });
-  onExit(() => removeRunFile(home, process.pid));
+async function announce(home: string, run: Run, events: CoreEvents): Promise<void> {
+  const record = { pid: process.pid, url: run.proxy.url, key: run.proxy.key, startedAt: Date.now(), cwd: process.cwd(), version: anyclaudeVersion() };
+  // A full disk here costs `anyclaude status` this session, not the session itself.
+  const file = await tryWriteRunFile(home, record, (line) => events.log('warn', 'up', line));
+  if (file !== undefined) onExit(() => removeRunFile(home, process.pid));
 }
 
 /** The dashboard needs a terminal on both ends; pipes and CI get plain `--no-tui` behaviour. */

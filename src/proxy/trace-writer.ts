@@ -1,11 +1,14 @@
 /**
  * Debug traces: one JSON file per exchange (request in, upstream request, upstream reply,
- * reply out) under `<root>/<backend>/`. Private (dir 0700, files 0600) and redacted, and a
- * failing write (full disk) is reported, never thrown: tracing must not break a request.
+ * reply out) under `<root>/<backend>/`. Private (dir 0700, files 0600) and redacted. A failing
+ * write (full disk, read-only home) is never thrown, since tracing must not break a request, and
+ * it is reported once per outage, not once per request: one line when traces stop being
+ * written, one when they are written again (each write tries, so space freed is used at once).
  */
-import { mkdir, writeFile, chmod } from 'node:fs/promises';
+import { writeFile, chmod, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { homedir } from 'node:os';
+import { describeWriteError, makeDir, writeFaultFix, WriteFaultReporter } from '../core/write-fault.js';
 
 export interface TraceExchange {
   id: string;
@@ -44,16 +47,26 @@ export function redactText(text: string, extraSecrets: readonly string[] = []): 
 export class TraceWriter {
   readonly root: string;
   readonly #secrets: readonly string[];
-  readonly #onError: (message: string) => void;
+  readonly #faults: WriteFaultReporter;
   readonly #madeDirs = new Set<string>();
 
   readonly #echo: ((text: string) => void) | undefined;
 
-  /** `echo` also gets each redacted trace (ANYCLAUDE_DEBUG=2: full bodies in the log). */
+  /**
+   * `onError` hears one line when traces stop being written and one when they are written again.
+   * `echo` also gets each redacted trace (ANYCLAUDE_DEBUG=2: full bodies in the log).
+   */
   constructor(options: { root?: string; secrets?: readonly string[]; onError: (message: string) => void; echo?: (text: string) => void }) {
-    this.root = options.root ?? defaultTraceRoot();
+    const root = options.root ?? defaultTraceRoot();
+    this.root = root;
     this.#secrets = options.secrets ?? [];
-    this.#onError = options.onError;
+    this.#faults = new WriteFaultReporter(
+      {
+        failed: (error) => `traces are not being written: ${root}: ${describeWriteError(error)}; ${writeFaultFix(error, 'run without --trace (and ANYCLAUDE_DEBUG)')}`,
+        recovered: (lost) => `traces are being written again to ${root} (${lost} exchange${lost === 1 ? '' : 's'} not traced meanwhile)`,
+      },
+      options.onError,
+    );
     this.#echo = options.echo;
   }
 
@@ -66,16 +79,19 @@ export class TraceWriter {
     try {
       await this.#ensureDir(dir);
       await writeFile(file, text, { mode: 0o600, flag: 'wx' });
-      return file;
     } catch (error) {
-      this.#onError(`trace not written (${file}): ${error instanceof Error ? error.message : String(error)}`);
+      // A full disk leaves a truncated file that `anyclaude traces` could not read; it goes.
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') await rm(file, { force: true }).catch(() => undefined);
+      this.#faults.failed(error);
       return undefined;
     }
+    this.#faults.succeeded();
+    return file;
   }
 
   async #ensureDir(dir: string): Promise<void> {
     if (this.#madeDirs.has(dir)) return;
-    await mkdir(dir, { recursive: true, mode: 0o700 });
+    await makeDir(dir, 0o700);
     // mkdir's mode is filtered by umask and ignored for existing folders.
     await chmod(this.root, 0o700);
     await chmod(dir, 0o700);

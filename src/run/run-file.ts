@@ -13,6 +13,7 @@
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { describeWriteError, realMkdirError, writeFaultFix } from '../core/write-fault.js';
 
 export interface RunFileRecord {
   pid: number;
@@ -68,6 +69,22 @@ export async function writeRunFile(home: string, record: RunFileRecord): Promise
   await writeFile(temp, `${JSON.stringify(parsed)}\n`, { mode: 0o600 });
   await rename(temp, file);
   return file;
+}
+
+/**
+ * writeRunFile for a running session: a failure (full disk, read-only home) costs only what the
+ * file is for, said in one line through `warn`, never the session. The file, or undefined.
+ */
+export async function tryWriteRunFile(home: string, record: RunFileRecord, warn: (line: string) => void): Promise<string | undefined> {
+  try {
+    return await writeRunFile(home, record);
+  } catch (failure) {
+    const file = runFilePath(home, record.pid);
+    await rm(`${file}.${process.pid}.tmp`, { force: true }).catch(() => undefined);
+    const error = await realMkdirError(runDir(home), failure);
+    warn(`anyclaude status, the dashboard and the status line cannot find this session: ${file}: ${describeWriteError(error)}; ${writeFaultFix(error)}`);
+    return undefined;
+  }
 }
 
 export async function removeRunFile(home: string, pid: number): Promise<void> {
