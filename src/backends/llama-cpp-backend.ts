@@ -11,7 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { AnyclaudeError } from '../core/errors.js';
 import { joinUrl } from '../core/upstream.js';
 import { pickPort } from '../supervisor/ports.js';
-import { httpReady } from '../supervisor/readiness.js';
+import { httpAlive, httpReady } from '../supervisor/readiness.js';
 import type { BackendAdapter, BackendCapabilities, BackendContext, BackendInfo, BackendStartOptions, Detection, RunningBackend } from './backend.js';
 import { isOk, isRecord, listOpenAIModels, loopbackUrl, positiveInt, probe, stringField, warn } from './openai-backend.js';
 import { externalBackend, makeUpstream, managedBackend, managedServer } from './running-backend.js';
@@ -154,6 +154,7 @@ async function startManaged(model: string, options: BackendStartOptions, ctx: Ba
     command: binary,
     args: ['-m', file, '--host', '127.0.0.1', '--port', String(port), '-c', String(context), '-np', '1', '--jinja', '--cache-reuse', '256'],
     readiness: httpReady(joinUrl(url, '/health')),
+    liveness: httpAlive(joinUrl(url, '/health')),
     readyTimeoutMs: READY_TIMEOUT_MS,
   });
   await server.start();

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { request } from 'undici';
 import { AnyclaudeError } from '../core/errors.js';
 import { pickPort } from '../supervisor/ports.js';
+import { httpAlive } from '../supervisor/readiness.js';
 import { normalizeBaseUrl } from '../core/base-url.js';
 import type { BackendAdapter, BackendCapabilities, BackendContext, BackendStartOptions, RunningBackend } from './backend.js';
 import { listOpenAIModels, loopbackUrl } from './openai-backend.js';
@@ -97,6 +98,8 @@ export const mlxLmBackend: BackendAdapter = {
       args: ['--model', modelId, '--host', '127.0.0.1', '--port', String(port), '--prompt-cache-size', '8', '--prefill-step-size', String(PREFILL_STEP), '--log-level', 'INFO'],
       env: await serverEnv(),
       readiness: (signal) => oneTokenCompletion(url, modelId, signal),
+      // Once loaded, /health is answered by its HTTP threads in milliseconds even mid-prefill, and says 503 when its generation thread died.
+      liveness: httpAlive(`${url}/health`),
       ...(options.readyTimeoutMs === undefined ? {} : { readyTimeoutMs: options.readyTimeoutMs }),
     });
     await server.start().catch((error: unknown) => {

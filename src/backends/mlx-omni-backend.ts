@@ -6,7 +6,7 @@
 import { AnyclaudeError } from '../core/errors.js';
 import { joinUrl } from '../core/upstream.js';
 import { pickPort } from '../supervisor/ports.js';
-import { httpReady } from '../supervisor/readiness.js';
+import { httpAlive, httpReady } from '../supervisor/readiness.js';
 import type { BackendAdapter, BackendCapabilities, BackendContext, BackendInfo, BackendStartOptions, Detection, RunningBackend } from './backend.js';
 import { readContextWindow, resolveModel } from './model-resolver.js';
 import { loopbackUrl } from './openai-backend.js';
@@ -61,6 +61,8 @@ export async function startMlxOmniServer(serverBinary: string, options: BackendS
     // Its default host is 0.0.0.0: always bind loopback.
     args: ['--host', '127.0.0.1', '--port', String(port)],
     readiness: httpReady(joinUrl(url, '/v1/models')),
+    // It has no /health; /v1/models is answered by its web server without touching the model.
+    liveness: httpAlive(joinUrl(url, '/v1/models')),
     readyTimeoutMs: READY_TIMEOUT_MS,
   });
   await server.start();

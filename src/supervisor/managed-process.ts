@@ -7,6 +7,7 @@
 import { AnyclaudeError, errorMessage } from '../core/errors.js';
 import type { CoreEvents, LogEvent } from '../core/events.js';
 import { onExit } from './cleanup.js';
+import { DEFAULT_HEALTH, formatMs, HealthMonitor, type HealthPolicy, type HealthVerdict, type LivenessProbe } from './health-check.js';
 import { delay } from './process-group.js';
 import { RingBuffer } from './ring-buffer.js';
 import { describeExit, spawnChild, type Child, type ExitInfo } from './spawn-child.js';
@@ -41,6 +42,13 @@ export interface ManagedProcessOptions {
   /** Resolves once the server answers. Rejecting means "not yet": it is called again every 250 ms. */
   readiness: (signal: AbortSignal) => Promise<void>;
   readyTimeoutMs?: number;
+  /**
+   * While ready, called every `health.intervalMs`: rejecting (or not settling within
+   * `health.timeoutMs`) is a failure. Without it only an exit is noticed, not a hang.
+   */
+  liveness?: LivenessProbe;
+  /** How often and how patiently `liveness` is asked (defaults in health-check.ts). */
+  health?: Partial<HealthPolicy>;
   restart?: RestartPolicy;
   /** After SIGTERM to the group, SIGKILL after this long. */
   stopTimeoutMs?: number;
@@ -56,12 +64,15 @@ const READINESS_RETRY_MS = 250;
 /** Log lines quoted in an error. */
 const ERROR_LINES = 20;
 
-/** Every legal move; anything else is a bug here, and throws. ('degraded' is reserved for health checks adapters may add.) */
+/**
+ * Every legal move; anything else is a bug here, and throws. 'degraded' (alive but failing its
+ * liveness check) → 'degraded' updates the reason as the silence grows.
+ */
 const TRANSITIONS: Record<ServerState, readonly ServerState[]> = {
   stopped: ['starting'],
   starting: ['ready', 'crashed', 'stopping'],
   ready: ['degraded', 'crashed', 'stopping'],
-  degraded: ['ready', 'crashed', 'stopping'],
+  degraded: ['ready', 'degraded', 'crashed', 'stopping'],
   crashed: ['starting', 'crashed', 'stopping', 'stopped'],
   stopping: ['stopped'],
 };
@@ -81,6 +92,8 @@ export class ManagedProcess {
   /** Bumped by start() and stop(), so a restart queued before them knows it is no longer wanted. */
   #epoch = 0;
   #resetTimer: NodeJS.Timeout | undefined;
+  /** The liveness check of the current child, while it is ready or degraded. */
+  #health: HealthMonitor | undefined;
   #dropCleanup: (() => void) | undefined;
 
   constructor(options: ManagedProcessOptions) {
@@ -123,6 +136,7 @@ export class ManagedProcess {
   stop(): Promise<void> {
     this.#epoch += 1;
     this.#attempt?.abort();
+    this.#stopHealth();
     return this.#exclusive(() => this.#halt());
   }
 
@@ -134,6 +148,11 @@ export class ManagedProcess {
   /** Why requests cannot go to this server now; undefined only when ready. */
   unavailableReason(): string | undefined {
     return this.#state === 'ready' ? undefined : this.#reason;
+  }
+
+  /** Whether a liveness timer or probe is outstanding (for tests: none may outlive stop()). */
+  get healthCheckPending(): boolean {
+    return this.#health?.pending ?? false;
   }
 
   #exclusive<T>(job: () => Promise<T>): Promise<T> {
@@ -159,6 +178,7 @@ export class ManagedProcess {
       this.#setState('ready', undefined);
       void child.finished.then((exit) => this.#onExit(child, exit));
       this.#resetTimer = setTimeout(() => (this.#restarts = 0), this.#restart.resetAfterMs).unref();
+      this.#startHealth(child);
       return;
     }
     this.#child = undefined;
@@ -207,9 +227,54 @@ export class ManagedProcess {
     return 'cancelled';
   }
 
+  #startHealth(child: Child): void {
+    const probe = this.#o.liveness;
+    if (probe === undefined) return;
+    const policy: HealthPolicy = { ...DEFAULT_HEALTH, ...this.#o.health };
+    this.#health = new HealthMonitor(this.#o.name, probe, policy, (verdict) => this.#onHealth(child, verdict, policy));
+    this.#health.start();
+  }
+
+  #stopHealth(): void {
+    this.#health?.stop();
+    this.#health = undefined;
+  }
+
+  #onHealth(child: Child, verdict: HealthVerdict, policy: HealthPolicy): void {
+    if (this.#child !== child || (this.#state !== 'ready' && this.#state !== 'degraded')) return;
+    if (verdict.kind === 'ok') {
+      if (this.#state !== 'degraded') return;
+      this.#o.events?.log('info', this.#o.name, 'answers its health check again');
+      this.#setState('ready', undefined);
+    } else if (verdict.kind === 'degraded') {
+      this.#setState('degraded', verdict.reason);
+    } else {
+      this.#o.events?.log('warn', this.#o.name, `still not answering ${formatMs(policy.restartAfterMs)} after it was marked degraded: restarting it (pid ${child.pid})`);
+      this.#restartHung(child, verdict.reason);
+    }
+  }
+
+  /**
+   * A live process that stopped answering is ended (SIGTERM, then SIGKILL: a stopped or deadlocked
+   * one ignores SIGTERM) and relaunched the way a crashed one is: same backoff, counted as a restart.
+   */
+  #restartHung(child: Child, reason: string): void {
+    this.#stopHealth();
+    // From here its exit is ours, not a crash to react to.
+    this.#child = undefined;
+    clearTimeout(this.#resetTimer);
+    this.#setState('crashed', reason);
+    const epoch = this.#epoch;
+    this.#exclusive(async () => {
+      await child.terminate(this.#o.stopTimeoutMs ?? DEFAULT_STOP_TIMEOUT_MS);
+      await this.#restartLoop(epoch);
+    }).catch(() => undefined);
+  }
+
   #onExit(child: Child, exit: ExitInfo): void {
     if (this.#child !== child) return; // stopped on purpose
     this.#child = undefined;
+    this.#stopHealth();
     clearTimeout(this.#resetTimer);
     this.#setState('crashed', `${this.#o.name} exited unexpectedly (${describeExit(exit)})`);
     const epoch = this.#epoch;
@@ -242,6 +307,7 @@ export class ManagedProcess {
   }
 
   async #halt(): Promise<void> {
+    this.#stopHealth();
     clearTimeout(this.#resetTimer);
     const child = this.#child;
     this.#child = undefined;
@@ -270,7 +336,7 @@ export class ManagedProcess {
     if (!TRANSITIONS[previous].includes(state)) throw new Error(`${this.#o.name}: illegal state change ${previous} → ${state}`);
     this.#state = state;
     this.#reason = reason;
-    const level: LogEvent['level'] = state === 'crashed' ? (previous === 'crashed' ? 'error' : 'warn') : 'info';
+    const level: LogEvent['level'] = state === 'crashed' ? (previous === 'crashed' ? 'error' : 'warn') : state === 'degraded' ? 'warn' : 'info';
     this.#o.events?.log(level, this.#o.name, `${previous} → ${state}${reason === undefined ? '' : `: ${reason}`}`);
     for (const listener of this.#listeners) {
       try {

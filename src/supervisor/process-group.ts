@@ -45,6 +45,9 @@ export function isRunning(pid: number): boolean {
  */
 export async function terminateGroup(pgid: number, options: { timeoutMs: number; exited?: Promise<unknown> }): Promise<'exited' | 'killed'> {
   if (!signalGroup(pgid, 'SIGTERM')) return 'exited';
+  // A stopped process (SIGSTOP, or a debugger) keeps SIGTERM pending until it runs again; wake it
+  // so it can exit cleanly, as systemd does. One that still does not exit gets the SIGKILL below.
+  signalGroup(pgid, 'SIGCONT');
   const done = new AbortController();
   const gone = options.exited ?? waitUntilGone(pgid, done.signal);
   try {

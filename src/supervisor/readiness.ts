@@ -10,3 +10,15 @@ export function httpReady(url: string, options: { timeoutMs?: number } = {}): (s
     if (response.statusCode < 200 || response.statusCode > 299) throw new Error(`${url} answered HTTP ${response.statusCode}`);
   };
 }
+
+/**
+ * A liveness probe: a GET of `url` must answer 2xx. No timeout of its own: the health check
+ * aborts `signal` when the probe takes too long.
+ */
+export function httpAlive(url: string): (signal: AbortSignal) => Promise<void> {
+  return async (signal) => {
+    const response = await request(url, { signal });
+    await response.body.dump();
+    if (response.statusCode < 200 || response.statusCode > 299) throw new Error(`GET ${new URL(url).pathname} answered HTTP ${response.statusCode}`);
+  };
+}

@@ -1,0 +1,109 @@
+/**
+ * `npx tsx scripts/bench-health-probe.ts`: how fast a real mlx_lm.server (CPU, SmolLM2 fixture)
+ * answers the cheap requests a liveness check could use — GET /health and GET /v1/models — while
+ * it is idle and while it is busy prefilling a long prompt. The health check must not call a busy
+ * server dead, so its timeout comes from these numbers. Printed, never asserted.
+ * Env: PROMPT_TOKENS (default ~3000), PROBE_EVERY_MS (default 250).
+ */
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { request } from 'undici';
+import { CoreEvents } from '../src/core/events.js';
+import { mlxLmBackend } from '../src/backends/mlx-lm-backend.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const HOME = process.env.ANYCLAUDE_HOME ?? join(ROOT, '.cache/anyclaude-home');
+const MODEL = join(HOME, 'models', 'smollm2-135m-instruct');
+const PROMPT_TOKENS = Number(process.env.PROMPT_TOKENS ?? 3000);
+const PROBE_EVERY_MS = Number(process.env.PROBE_EVERY_MS ?? 250);
+
+interface Sample {
+  path: string;
+  ms: number;
+  status: number | string;
+}
+
+async function probe(url: string, path: string): Promise<Sample> {
+  const started = performance.now();
+  try {
+    const response = await request(`${url}${path}`, { signal: AbortSignal.timeout(30_000) });
+    await response.body.dump();
+    return { path, ms: performance.now() - started, status: response.statusCode };
+  } catch (error) {
+    return { path, ms: performance.now() - started, status: (error as Error).name };
+  }
+}
+
+async function probeWhile(url: string, busy: Promise<unknown>): Promise<Sample[]> {
+  const samples: Sample[] = [];
+  let done = false;
+  void busy.finally(() => (done = true));
+  while (!done) {
+    // One at a time, like the health check: never overlapping.
+    samples.push(await probe(url, '/health'));
+    samples.push(await probe(url, '/v1/models'));
+    await new Promise((resolve) => setTimeout(resolve, PROBE_EVERY_MS));
+  }
+  return samples;
+}
+
+/** A long prompt: ~1 token per word for SmolLM2's tokenizer on this text. */
+function longPrompt(tokens: number): string {
+  const words = 'the quick brown fox jumps over the lazy dog while anyclaude measures probes'.split(' ');
+  return Array.from({ length: tokens }, (_, i) => words[i % words.length]).join(' ');
+}
+
+async function longRequest(url: string): Promise<{ totalMs: number; firstByteMs: number; promptTokens: number | undefined }> {
+  const started = performance.now();
+  const response = await request(`${url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      model: MODEL,
+      messages: [{ role: 'user', content: `${longPrompt(PROMPT_TOKENS)}\nSay ok.` }],
+      max_tokens: 4,
+      stream: true,
+      stream_options: { include_usage: true },
+    }),
+    headersTimeout: 600_000,
+    bodyTimeout: 600_000,
+  });
+  let firstByteMs = -1;
+  let text = '';
+  for await (const chunk of response.body) {
+    if (firstByteMs < 0) firstByteMs = performance.now() - started;
+    text += String(chunk);
+  }
+  const usage = /"prompt_tokens":\s*(\d+)/.exec(text);
+  return { totalMs: performance.now() - started, firstByteMs, promptTokens: usage === null ? undefined : Number(usage[1]) };
+}
+
+function summary(samples: Sample[], path: string): string {
+  const mine = samples.filter((s) => s.path === path);
+  const ms = mine.map((s) => s.ms).sort((a, b) => a - b);
+  const pct = (p: number): string => (ms.length === 0 ? '-' : `${Math.round(ms[Math.min(ms.length - 1, Math.floor((p / 100) * ms.length))]!)}`);
+  const failures = mine.filter((s) => s.status !== 200).map((s) => s.status);
+  return `${path.padEnd(11)} n=${mine.length} p50=${pct(50)} ms p95=${pct(95)} ms max=${pct(100)} ms${failures.length === 0 ? '' : ` failures: ${failures.join(', ')}`}`;
+}
+
+async function main(): Promise<void> {
+  const events = new CoreEvents();
+  const backend = await mlxLmBackend.start({ model: MODEL }, { home: HOME, events });
+  try {
+    const url = backend.info.url;
+    const idle = await probeWhile(url, new Promise((resolve) => setTimeout(resolve, 3_000)));
+    console.log('idle:');
+    console.log(`  ${summary(idle, '/health')}`);
+    console.log(`  ${summary(idle, '/v1/models')}`);
+    const busy = longRequest(url);
+    const during = await probeWhile(url, busy);
+    const result = await busy;
+    console.log(`busy: a ${result.promptTokens ?? '?'}-token prompt, first byte after ${Math.round(result.firstByteMs)} ms, done after ${Math.round(result.totalMs)} ms`);
+    console.log(`  ${summary(during, '/health')}`);
+    console.log(`  ${summary(during, '/v1/models')}`);
+  } finally {
+    await backend.stop();
+  }
+}
+
+await main();
