@@ -21,6 +21,13 @@ export function url(value: string): string {
   }
 }
 
+/** How long the proxy waits for a silent backend: the same words in `up` and `proxy`. */
+export const BACKEND_TIMEOUT_FLAG: FlagSpec = [
+  '--backend-timeout <seconds>',
+  "seconds to wait for the backend's next byte (headers or body) before the request is stopped and Claude Code retries (default 600; also ANYCLAUDE_BACKEND_TIMEOUT)",
+  positiveInt,
+];
+
 /** What picks and reaches a backend: the same words in `up`, `doctor` and `bench`. */
 export const BACKEND_FLAGS: readonly FlagSpec[] = [
   ['--backend <names>', `backend(s), comma-separated: ${BACKEND_NAMES.join(', ')} (default: auto-detect)`],

@@ -1,6 +1,6 @@
 /** The `anyclaude` command line: `up` (the default), `proxy`, `status`, `dashboard`, `doctor`, `config`, `traces`, `bench`, and `--version`. */
 import { Command, Option } from 'commander';
-import { addFlags, BACKEND_FLAGS, CONTEXT_STRATEGY_FLAG, contextStrategy, positiveInt, url, type FlagSpec } from './flag-specs.js';
+import { addFlags, BACKEND_FLAGS, BACKEND_TIMEOUT_FLAG, CONTEXT_STRATEGY_FLAG, contextStrategy, positiveInt, url, type FlagSpec } from './flag-specs.js';
 import { registerBenchCommand } from './bench-command.js';
 import { registerConfigCommand } from './config-command.js';
 import { registerDoctorCommand } from './doctor-command.js';
@@ -27,6 +27,7 @@ function proxyOptions(command: Command): Command {
     .option('--context <tokens>', "the model's context window", positiveInt)
     .option('--trace', 'write every exchange under $ANYCLAUDE_HOME/traces/ (default ~/.anyclaude/traces/; also ANYCLAUDE_DEBUG=1)')
     .option('--context-strategy <strategy>', CONTEXT_STRATEGY_FLAG[1], contextStrategy)
+    .addOption(new Option(BACKEND_TIMEOUT_FLAG[0], BACKEND_TIMEOUT_FLAG[1]).env('ANYCLAUDE_BACKEND_TIMEOUT').argParser(positiveInt))
     .addOption(new Option('--api-key <key>', 'key the backend itself needs').env('ANYCLAUDE_UPSTREAM_API_KEY'));
 }
 
@@ -44,6 +45,7 @@ const UP_FLAGS: readonly FlagSpec[] = [
   ['--claude-bin <path>', 'the Claude Code to run (default: the one installed with anyclaude)'],
   ['--hotkey <key>', 'the key that flips between Claude Code and the dashboard (default: ctrl-])'],
   CONTEXT_STRATEGY_FLAG,
+  BACKEND_TIMEOUT_FLAG,
   ['--no-tui', 'no dashboard: Claude Code owns the terminal, anyclaude logs to ~/.anyclaude/logs/'],
 ];
 

@@ -21,6 +21,8 @@ export interface ProxyCommandOptions {
   trace?: boolean;
   apiKey?: string;
   contextStrategy?: ContextStrategy;
+  /** Seconds to wait for the backend's next byte (--backend-timeout, ANYCLAUDE_BACKEND_TIMEOUT). */
+  backendTimeout?: number;
 }
 
 export async function runProxyCommand(options: ProxyCommandOptions): Promise<void> {
@@ -45,6 +47,7 @@ export async function runProxyCommand(options: ProxyCommandOptions): Promise<voi
     ...(options.trace === true || debug >= 1 ? { trace: true } : {}),
     logBodies: debug >= 2,
     ...(options.contextStrategy === undefined ? {} : { contextStrategy: options.contextStrategy }),
+    ...(options.backendTimeout === undefined ? {} : { backendTimeoutMs: options.backendTimeout * 1000 }),
   });
   const stopped = waitForSignal(proxy);
   events.on('request:end', (m) => process.stderr.write(`${formatRequestLine(m)}\n`));

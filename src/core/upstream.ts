@@ -23,8 +23,17 @@ export interface Upstream {
 }
 
 /**
- * Long prefills (20K tokens on a laptop) can keep headers and body silent for minutes;
- * Claude Code itself waits, so the proxy must not give up first.
+ * The longest the proxy waits for a backend's next byte (headers or body) by default, in seconds
+ * (`--backend-timeout`). Generous because a 20K-token prefill on a laptop CPU can send nothing
+ * for minutes (llama-server is silent until its first token; mlx_lm.server writes a keepalive per
+ * prefill step, so it is never silent that long while it works).
+ */
+export const DEFAULT_BACKEND_TIMEOUT_S = 600;
+
+/**
+ * A fallback for the other users of this agent (discovery, model loads). The proxy's own exchanges
+ * turn these off per request and apply their backend timeout instead, so a limit raised past
+ * 15 minutes is not cut short here.
  */
 const UPSTREAM_TIMEOUT_MS = 15 * 60_000;
 

@@ -10,6 +10,7 @@ import { withoutBillingBlock } from '../translate/anthropic-to-openai.js';
 import { fromUpstreamStatus, overloaded, upstreamErrorDetail } from './api-error.js';
 import {
   abortOnHangUp,
+  BackendSilence,
   beginExchange,
   checkAvailable,
   clampMaxTokens,
@@ -50,6 +51,7 @@ export async function anthropicExchange(exchange: Exchange, deps: ExchangeDeps):
     checkAvailable(upstream);
     body = JSON.stringify(canonicalAnthropicRequest(request, upstream.model, maxTokens, claudeMode));
     const controller = abortOnHangUp(res, clock);
+    const silence = new BackendSilence(deps.backendTimeoutMs, controller, clock, deps);
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     for (const name of FORWARDED_HEADERS) {
       const value = req.headers[name];
@@ -58,11 +60,12 @@ export async function anthropicExchange(exchange: Exchange, deps: ExchangeDeps):
     headers['anthropic-version'] ??= '2023-06-01';
     if (upstream.apiKey !== undefined) headers['x-api-key'] = upstream.apiKey;
     clock.upstreamSentAt = Date.now();
-    const pending = undiciRequest(url, { method: 'POST', headers, body, signal: controller.signal, dispatcher: upstreamAgent });
+    // The backend timeout (BackendSilence) decides how long a silent backend may take, not the agent.
+    const pending = undiciRequest(url, { method: 'POST', headers, body, signal: controller.signal, dispatcher: upstreamAgent, headersTimeout: 0, bodyTimeout: 0 });
     observePrefix(clock, deps, segments);
-    const response = await pending;
+    const response = await silence.watch(pending);
     if (response.statusCode < 200 || response.statusCode >= 300) {
-      const text = await response.body.text().catch(() => '');
+      const text = await silence.text(response.body).catch(() => '');
       replyText.push(text);
       // The real API's errors are already in Anthropic format and carry retry hints: pass them on.
       if (claudeMode && response.statusCode !== 529 && response.statusCode < 500) {
@@ -76,7 +79,7 @@ export async function anthropicExchange(exchange: Exchange, deps: ExchangeDeps):
     }
     const usage = new UsageWatcher(clock, exchange, deps);
     if (sse === undefined) {
-      const text = await response.body.text();
+      const text = await silence.text(response.body);
       replyText.push(text);
       usage.fromMessage(text);
       res.writeHead(200, { 'content-type': 'application/json' });
@@ -85,7 +88,7 @@ export async function anthropicExchange(exchange: Exchange, deps: ExchangeDeps):
     }
     sse.startPinging();
     const decoder = new TextDecoder();
-    for await (const bytes of response.body) {
+    for await (const bytes of silence.chunks(response.body)) {
       const text = decoder.decode(bytes as Uint8Array, { stream: true });
       replyText.push(text);
       usage.feed(text);

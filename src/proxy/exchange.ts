@@ -24,6 +24,8 @@ export interface ExchangeDeps {
   headerGraceMs: number;
   /** `--context-strategy window`: drops the oldest turns of a prompt too long for the window. */
   trimmer?: ContextWindowTrimmer;
+  /** `--backend-timeout`: the longest the proxy waits for the backend's next byte (headers or body) before it stops the request. */
+  backendTimeoutMs: number;
 }
 
 export interface Exchange {
@@ -214,4 +216,84 @@ export async function failExchange(clock: ExchangeClock, sse: SseWriter | undefi
   clock.error = apiError.message;
   if (clock.clientAborted) exchange.res.destroy();
   else await deliverError(exchange.res, sse, apiError);
+}
+
+/**
+ * Stops a request whose backend has gone silent: every wait for the backend's next byte (its
+ * headers, then each body read) may last at most `limitMs`. Past that, the upstream request is
+ * aborted (its socket closes, so the server stops computing) and the wait rejects with a 529 that
+ * says how to raise the limit. Only waits on the backend count, not time spent writing to a slow
+ * client, so a long but steady reply is never cut.
+ */
+export class BackendSilence {
+  readonly #limitMs: number;
+  readonly #controller: AbortController;
+  readonly #clock: ExchangeClock;
+  readonly #deps: ExchangeDeps;
+  #error: ApiError | undefined;
+
+  constructor(limitMs: number, controller: AbortController, clock: ExchangeClock, deps: ExchangeDeps) {
+    this.#limitMs = limitMs;
+    this.#controller = controller;
+    this.#clock = clock;
+    this.#deps = deps;
+  }
+
+  /** Settles as `step` does, or rejects with the timeout error if the backend stays silent past the limit. */
+  async watch<T>(step: Promise<T>): Promise<T> {
+    if (this.#error !== undefined) throw this.#error;
+    let timer: NodeJS.Timeout | undefined;
+    const silent = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => reject(this.#fire()), this.#limitMs);
+    });
+    try {
+      return await Promise.race([step, silent]);
+    } catch (error) {
+      // The abort makes `step` reject too, with whatever undici chose: the timeout is the reason.
+      throw this.#error ?? error;
+    } finally {
+      clearTimeout(timer);
+      // `step` may reject later (the abort); that is already handled here.
+      step.catch(() => undefined);
+    }
+  }
+
+  /** The body's chunks, each read under the limit; leaving early closes the body. */
+  async *chunks(body: AsyncIterable<unknown>): AsyncGenerator<unknown> {
+    const iterator = body[Symbol.asyncIterator]();
+    let finished = false;
+    try {
+      for (;;) {
+        const next = await this.watch(iterator.next());
+        if (next.done === true) {
+          finished = true;
+          return;
+        }
+        yield next.value;
+      }
+    } finally {
+      if (!finished) await iterator.return?.().catch(() => undefined);
+    }
+  }
+
+  /** The whole body as text, under the same limit per read. */
+  async text(body: AsyncIterable<unknown>): Promise<string> {
+    const decoder = new TextDecoder();
+    let text = '';
+    for await (const bytes of this.chunks(body)) text += decoder.decode(bytes as Uint8Array, { stream: true });
+    return text + decoder.decode();
+  }
+
+  #fire(): ApiError {
+    const { upstream } = this.#clock.exchange;
+    const seconds = Number((this.#limitMs / 1000).toFixed(1));
+    this.#error = overloaded(
+      `backend ${upstream.name} sent nothing for ${seconds} s, so anyclaude stopped the request. ` +
+        'If the backend is only slow (a long prompt on a slow machine), raise the limit: --backend-timeout <seconds>, ' +
+        'ANYCLAUDE_BACKEND_TIMEOUT or "backendTimeout" in the config file',
+    );
+    this.#deps.events.log('warn', upstream.name, this.#error.message);
+    this.#controller.abort(this.#error);
+    return this.#error;
+  }
 }

@@ -9,6 +9,7 @@ import { accumulateMessage } from '../translate/message-accumulator.js';
 import { fromUpstreamStatus, overloaded, upstreamErrorDetail } from './api-error.js';
 import {
   abortOnHangUp,
+  BackendSilence,
   beginExchange,
   checkAvailable,
   clampMaxTokens,
@@ -48,13 +49,14 @@ export async function openaiExchange(exchange: Exchange, deps: ExchangeDeps): Pr
     checkAvailable(upstream);
     body = upstreamBody(translated, maxTokens);
     const controller = abortOnHangUp(res, clock);
+    const silence = new BackendSilence(deps.backendTimeoutMs, controller, clock, deps);
     clock.upstreamSentAt = Date.now();
-    const pending = send(url, body, upstream.apiKey, controller.signal);
+    const pending = silence.watch(send(url, body, upstream.apiKey, controller.signal));
     // Bookkeeping runs while the backend prefills, off the path to the first token.
     observePrefix(clock, deps, translated.segments);
     const response = await commitWhenSlow(pending, sse, translator, deps.headerGraceMs);
     if (response.statusCode < 200 || response.statusCode >= 300) {
-      const text = await response.body.text().catch(() => '');
+      const text = await silence.text(response.body).catch(() => '');
       upstreamText.push(text);
       throw fromUpstreamStatus(response.statusCode, upstreamErrorDetail(text), url);
     }
@@ -64,7 +66,7 @@ export async function openaiExchange(exchange: Exchange, deps: ExchangeDeps): Pr
     };
     if (sse === undefined || !sse.started) await emit(translator.start());
     sse?.startPinging();
-    await pump(response, translator, clock, exchange, deps, emit, deps.trace === undefined ? undefined : upstreamText);
+    await pump(silence.chunks(response.body), translator, clock, exchange, deps, emit, deps.trace === undefined ? undefined : upstreamText);
     clock.stopReason = translator.stopReason;
     record(clock, translator);
     if (sse === undefined) {
@@ -97,6 +99,9 @@ function send(url: string, body: string, apiKey: string | undefined, signal: Abo
     body,
     signal,
     dispatcher: upstreamAgent,
+    // The backend timeout (BackendSilence) decides how long a silent backend may take, not the agent.
+    headersTimeout: 0,
+    bodyTimeout: 0,
   });
 }
 
@@ -125,7 +130,7 @@ async function commitWhenSlow(
 
 /** Reads the upstream SSE and feeds every chunk through the translator. */
 async function pump(
-  response: UpstreamResponse,
+  chunks: AsyncIterable<unknown>,
   translator: StreamTranslator,
   clock: ExchangeClock,
   exchange: Exchange,
@@ -140,7 +145,7 @@ async function pump(
   let cutShort = false;
   let deltas = 0;
   let lastProgress = 0;
-  for await (const bytes of response.body) {
+  for await (const bytes of chunks) {
     const text = decoder.decode(bytes as Uint8Array, { stream: true });
     traceText?.push(text);
     parser.feed(text);

@@ -203,6 +203,7 @@ export class Run implements RunStore {
       ...(settings.trace ? { trace: join(home, 'traces') } : {}),
       logBodies: settings.debug >= 2,
       contextStrategy: settings.contextStrategy,
+      backendTimeoutMs: settings.backendTimeout * 1000,
       observeRequest: (request, headers, upstream) => {
         const backend = [...this.#backends.values()].find((b) => b.upstream.name === upstream.name);
         if (headers[WARMUP_HEADER] === undefined && backend !== undefined) {

@@ -44,6 +44,8 @@ const configSchema = z.strictObject({
   hotkey: text.optional(),
   /** What happens to a prompt past the model's window: "compact" (default) or "window". */
   contextStrategy: z.enum(CONTEXT_STRATEGIES).optional(),
+  /** Seconds the proxy waits for the backend's next byte before it stops a request. */
+  backendTimeout: z.number().int().positive().optional(),
   /** Aliases: a name for a backend kind with its own URL, model, context and key. */
   backends: z.record(z.string(), aliasSchema).optional(),
 });
@@ -68,6 +70,7 @@ const TOP_WORDING: Record<keyof typeof configSchema.shape, Wording> = {
   trace: { expected: 'true or false', example: '"trace": true' },
   hotkey: { expected: 'a key such as "ctrl-]"', example: '"hotkey": "ctrl-]"' },
   contextStrategy: { expected: '"compact" or "window"', example: '"contextStrategy": "window"' },
+  backendTimeout: { expected: 'a positive whole number of seconds', example: '"backendTimeout": 1800' },
   backends: { expected: 'an object of aliases', example: '"backends": { "fast": { "backend": "lmstudio", "url": "http://localhost:1234/v1" } }' },
 };
 

@@ -47,7 +47,7 @@ export interface AliasView {
 
 export interface ConfigView {
   files: FilesView;
-  /** backend, protocol, python, trace, debug, proxyOnly, hotkey, contextStrategy, backendPort, home. */
+  /** backend, protocol, python, trace, debug, proxyOnly, hotkey, contextStrategy, backendTimeout, backendPort, home. */
   settings: Record<string, SettingView>;
   /** The chosen backends' settings, or every kind's when none is chosen (auto-detect may pick any). */
   backends: Partial<Record<BackendName, BackendView>>;
@@ -105,6 +105,7 @@ export function configView(settings: LoadedSettings, { env, home, cwd }: ConfigV
       proxyOnly: at('proxyOnly', settings.proxyOnly),
       hotkey: at('hotkey', settings.hotkey),
       contextStrategy: at('contextStrategy', settings.contextStrategy),
+      backendTimeout: at('backendTimeout', settings.backendTimeout),
       backendPort: at('backendPort', settings.backendPort),
       home: fromEnv('ANYCLAUDE_HOME', home, env.ANYCLAUDE_HOME !== undefined),
     },

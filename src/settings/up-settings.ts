@@ -7,7 +7,7 @@
 import { BACKEND_NAMES, type BackendName } from '../backends/backend.js';
 import { normalizeBaseUrl } from '../core/base-url.js';
 import { AnyclaudeError } from '../core/errors.js';
-import type { UpstreamProtocol } from '../core/upstream.js';
+import { DEFAULT_BACKEND_TIMEOUT_S, type UpstreamProtocol } from '../core/upstream.js';
 import { backendKind } from './backend-kinds.js';
 import type { AnyclaudeConfig, BackendAlias, ConfigScope } from './config-file.js';
 import { ENV_REFERENCE } from './config-schema.js';
@@ -36,6 +36,8 @@ export interface UpFlags {
   /** The key that flips between Claude Code and the dashboard, e.g. `ctrl-]`. */
   hotkey?: string;
   contextStrategy?: ContextStrategy;
+  /** Seconds the proxy waits for the backend's next byte before it stops a request. */
+  backendTimeout?: number;
   /** Arguments after `--`, for Claude Code. */
   claudeArgs?: string[];
 }
@@ -49,7 +51,7 @@ export interface BackendSettings {
 }
 
 type BackendKey = keyof BackendSettings;
-type GlobalKey = 'backend' | 'debug' | 'proxyOnly' | 'home' | 'claudeBin' | 'hotkey' | 'contextStrategy';
+type GlobalKey = 'backend' | 'debug' | 'proxyOnly' | 'home' | 'claudeBin' | 'hotkey' | 'contextStrategy' | 'backendTimeout';
 
 export interface EnvVar {
   name: string;
@@ -75,6 +77,7 @@ export const UP_ENV: readonly EnvVar[] = [
   { name: 'ANYCLAUDE_CLAUDE_BIN', setting: 'claudeBin', help: 'the Claude Code executable to run instead of the bundled one' },
   { name: 'ANYCLAUDE_HOTKEY', setting: 'hotkey', help: 'the key that flips between Claude Code and the dashboard (default ctrl-])' },
   { name: 'ANYCLAUDE_CONTEXT_STRATEGY', setting: 'contextStrategy', help: 'a prompt past the context window: compact (default) or window, as --context-strategy' },
+  { name: 'ANYCLAUDE_BACKEND_TIMEOUT', setting: 'backendTimeout', help: `seconds to wait for the backend's next byte before a request is stopped (default ${DEFAULT_BACKEND_TIMEOUT_S}), as --backend-timeout` },
   { name: 'ANYCLAUDE_HOME', setting: 'home', help: 'where anyclaude keeps venvs, logs, pidfiles and traces (default ~/.anyclaude)' },
 ];
 
@@ -135,6 +138,8 @@ export interface UpSettings {
   hotkey: string;
   /** What happens to a prompt past the model's window (`compact` unless set). */
   contextStrategy: ContextStrategy;
+  /** Seconds the proxy waits for the backend's next byte (headers or body) before it stops a request. */
+  backendTimeout: number;
   claudeArgs: string[];
   /** A backend's own settings, each from the first source that has it (a chosen alias's among them). */
   forBackend(name: BackendName): BackendSettings;
@@ -245,6 +250,12 @@ export function resolveUpSettings(flags: UpFlags, { env, config, configFile, pro
     tui: flags.tui !== false,
     hotkey: choose('hotkey', [[flag('--hotkey'), flags.hotkey], [variable('ANYCLAUDE_HOTKEY'), nonEmpty(env.ANYCLAUDE_HOTKEY)], ...fromFiles('hotkey')]) ?? 'ctrl-]',
     contextStrategy: choose('contextStrategy', [[flag('--context-strategy'), flags.contextStrategy], [variable('ANYCLAUDE_CONTEXT_STRATEGY'), envStrategy(env.ANYCLAUDE_CONTEXT_STRATEGY)], ...fromFiles('contextStrategy')]) ?? 'compact',
+    backendTimeout:
+      choose('backendTimeout', [
+        [flag('--backend-timeout'), flags.backendTimeout],
+        [variable('ANYCLAUDE_BACKEND_TIMEOUT'), envSeconds('ANYCLAUDE_BACKEND_TIMEOUT', env.ANYCLAUDE_BACKEND_TIMEOUT)],
+        ...fromFiles('backendTimeout'),
+      ]) ?? DEFAULT_BACKEND_TIMEOUT_S,
     upgradeVenv: flags.upgradeVenv === true,
     trace: trace || debug >= 1,
     debug,
@@ -269,6 +280,17 @@ function envStrategy(value: string | undefined): ContextStrategy | undefined {
     throw new AnyclaudeError('SETTING_INVALID', `env ANYCLAUDE_CONTEXT_STRATEGY: expected ${CONTEXT_STRATEGIES.join(' or ')}, got "${given}"`, { fix: 'export ANYCLAUDE_CONTEXT_STRATEGY=window (or unset it)' });
   }
   return found;
+}
+
+/** A variable holding a whole number of seconds. */
+export function envSeconds(name: string, value: string | undefined): number | undefined {
+  const given = nonEmpty(value);
+  if (given === undefined) return undefined;
+  const n = Number(given);
+  if (!Number.isInteger(n) || n <= 0) {
+    throw new AnyclaudeError('SETTING_INVALID', `env ${name}: expected a positive whole number of seconds, got "${given}"`, { fix: `export ${name}=${DEFAULT_BACKEND_TIMEOUT_S} (or unset it)` });
+  }
+  return n;
 }
 
 /** An alias's key, read from the variable it names when it says `env:VAR`. */

@@ -16,7 +16,7 @@ const DEFAULT = { kind: 'default' };
 describe('anyclaude config --json', () => {
   it('gives every setting, its value and its source, the files read and the aliases, keys masked', async () => {
     const setup = await configSetup({
-      user: { model: 'user-model', trace: true, backends: { big: { backend: 'mlx', model: 'mlx-community/Qwen3-Coder-30B-A3B-Instruct-4bit' } } },
+      user: { model: 'user-model', trace: true, backendTimeout: 1800, backends: { big: { backend: 'mlx', model: 'mlx-community/Qwen3-Coder-30B-A3B-Instruct-4bit' } } },
       project: { backend: 'fast', hotkey: 'ctrl-g', backends: { fast: { backend: 'lmstudio', url: 'http://localhost:1234/v1', context: 65536, apiKey: SECRET } } },
     });
     const result = await config(setup, ['--json', '--context', '32768'], { LMSTUDIO_MODEL: 'qwen/qwen3-coder-30b', ANYCLAUDE_CONTEXT_STRATEGY: 'window' });
@@ -35,6 +35,7 @@ describe('anyclaude config --json', () => {
         proxyOnly: { value: false, source: DEFAULT },
         hotkey: { value: 'ctrl-g', source: project('hotkey') },
         contextStrategy: { value: 'window', source: { kind: 'env', name: 'ANYCLAUDE_CONTEXT_STRATEGY' } },
+        backendTimeout: { value: 1800, source: { kind: 'user', path: setup.userFile, key: 'backendTimeout' } },
         backendPort: { value: null, source: DEFAULT },
         home: { value: setup.home, source: { kind: 'env', name: 'ANYCLAUDE_HOME' } },
       },
@@ -63,6 +64,7 @@ describe('anyclaude config --json', () => {
     expect(view.settings.backend).toEqual({ value: null, source: DEFAULT });
     expect(view.settings.hotkey).toEqual({ value: 'ctrl-]', source: DEFAULT });
     expect(view.settings.contextStrategy).toEqual({ value: 'compact', source: DEFAULT });
+    expect(view.settings.backendTimeout).toEqual({ value: 600, source: DEFAULT });
     expect(Object.keys(view.backends)).toEqual(['mlx-lm', 'mlx-omni', 'lmstudio', 'llama-cpp', 'ollama', 'openai', 'claude']);
     expect(view.backends.ollama).toEqual({ alias: null, model: { value: null, source: DEFAULT }, url: { value: null, source: DEFAULT }, apiKey: { value: null, source: DEFAULT }, context: { value: null, source: DEFAULT } });
     expect(view.aliases).toEqual({});
@@ -84,6 +86,7 @@ describe('anyclaude config', () => {
       'Settings (flag > environment > project file > user file > default)',
       `  backend  fast  project ${setup.projectFile}`,
       '  hotkey  ctrl-]  default',
+      '  backendTimeout  600  default',
       'lmstudio (alias fast)',
       '  model  flag-model  flag --model',
       `  url  http://localhost:1234  project ${setup.projectFile} backends.fast.url`,

@@ -13,6 +13,8 @@ interface Level<T> {
 interface SettingCase {
   setting: string;
   flag: Level<UpFlags>;
+  /** The flag as typed, when it is not the key's name (`--backend-timeout` for backendTimeout). */
+  flagName?: string;
   env?: Level<NodeJS.ProcessEnv> & { name: string };
   project: Level<object>;
   user: Level<object>;
@@ -67,6 +69,16 @@ const CASES: SettingCase[] = [
     read: (s) => s.hotkey,
   },
   {
+    setting: 'backendTimeout',
+    flag: { set: { backendTimeout: 100 } },
+    flagName: 'backend-timeout',
+    env: { name: 'ANYCLAUDE_BACKEND_TIMEOUT', set: { ANYCLAUDE_BACKEND_TIMEOUT: '200' }, is: 200 },
+    project: { set: { backendTimeout: 300 } },
+    user: { set: { backendTimeout: 400 } },
+    default: 600,
+    read: (s) => s.backendTimeout,
+  },
+  {
     setting: 'trace',
     flag: { set: { trace: true } },
     env: { name: 'ANYCLAUDE_DEBUG', set: { ANYCLAUDE_DEBUG: '1' }, is: true },
@@ -111,7 +123,7 @@ describe('precedence', () => {
     const settings = await setup.load(from('flag') ? c.flag.set : {}, from('env') && c.env !== undefined ? c.env.set : {});
     const expected = { flag: () => valueOf(c.flag), env: () => (c.env === undefined ? undefined : valueOf(c.env)), project: () => valueOf(c.project), user: () => valueOf(c.user), default: () => c.default }[winner]();
     const label = {
-      flag: `flag --${Object.keys(c.flag.set)[0]}`,
+      flag: `flag --${c.flagName ?? Object.keys(c.flag.set)[0]}`,
       env: `env ${c.env?.name ?? ''}`,
       project: `config ${setup.projectFile}`,
       user: `config ${setup.userFile}`,

@@ -334,6 +334,39 @@ describe('scripted upstream: faults', () => {
     expect(parseSseFull(text).comments).toEqual([]);
   });
 
+  it('stall-after sends the headers and N frames, is silent for ms (mlx-lm too: no keepalive), then sends the rest', async () => {
+    const up = await start({ flavor: 'mlx-lm' });
+    up.enqueue({ kind: 'stall-after', chunks: 2, ms: 300, reply: { kind: 'text', text: 'abcdefghijkl' } });
+    const t0 = Date.now();
+    const res = await post(up, { stream: true });
+    expect(res.status).toBe(200);
+    const reader = res.body!.getReader();
+    const decoder = new TextDecoder();
+    let text = '';
+    while (parseSse(text).length < 2) text += decoder.decode((await reader.read()).value);
+    const beforeSilence = Date.now() - t0;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      text += decoder.decode(value);
+    }
+    expect(beforeSilence).toBeLessThan(250);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(290);
+    expect(parseSseFull(text).comments).toEqual([]);
+    expect(chunksOf(text).map((c) => c.choices[0]?.delta.content ?? '').join('')).toBe('abcdefghijkl');
+  });
+
+  it('stall-after 0 answers the headers, then nothing until the client leaves', async () => {
+    const up = await start({ flavor: 'llama-server' });
+    up.enqueue({ kind: 'stall-after', chunks: 0, ms: 60_000, reply: { kind: 'text', text: 'never' } });
+    const controller = new AbortController();
+    const res = await post(up, { stream: true }, controller.signal);
+    expect(res.status).toBe(200);
+    controller.abort();
+    const rec = await up.waitForAbort(2000);
+    expect((rec.abortedAt ?? 0) - rec.receivedAt).toBeLessThan(2000);
+  });
+
   it('raw replies are sent byte for byte', async () => {
     const up = await start({ flavor: 'lmstudio' });
     const body = 'data: {"choices":[{"index":0,"delta":{"content":"a"}}]}\n\ndata: not json\n\n';

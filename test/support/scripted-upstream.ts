@@ -60,7 +60,13 @@ export type Reply =
    * Wait `ms` before replying. Silent, except that mlx-lm answering a streaming request sends the
    * 200 headers at once and `: keepalive n/total` comments every 100 ms, as it does during prefill.
    */
-  | { kind: 'stall'; ms: number; reply: Reply };
+  | { kind: 'stall'; ms: number; reply: Reply }
+  /**
+   * Send the 200 headers and the first `chunks` frames of `reply` (frames as in break-after), then
+   * nothing at all for `ms` (no keepalive, whatever the flavor), then the rest. A backend stuck
+   * mid-reply; `chunks: 0` is one that answered headers and went silent.
+   */
+  | { kind: 'stall-after'; chunks: number; ms: number; reply: Reply };
 
 export interface RecordedRequest {
   method: string;
@@ -242,6 +248,7 @@ export async function startScriptedUpstream(options: ScriptedUpstreamOptions): P
         return jsonScript(reply.status, errorBody(flavor, reply.status, reply.message ?? 'scripted upstream error'));
       case 'break-after':
       case 'stall':
+      case 'stall-after':
         throw new Error('render() takes a base reply; wrappers are unwrapped by serveChat');
     }
   }
@@ -250,8 +257,10 @@ export async function startScriptedUpstream(options: ScriptedUpstreamOptions): P
     let reply = nextReply(rec);
     let stallMs = 0;
     let breakAfter: number | undefined;
-    while (reply.kind === 'break-after' || reply.kind === 'stall') {
+    let silence: { chunks: number; ms: number } | undefined;
+    while (reply.kind === 'break-after' || reply.kind === 'stall' || reply.kind === 'stall-after') {
       if (reply.kind === 'stall') stallMs += reply.ms;
+      else if (reply.kind === 'stall-after') silence = { chunks: reply.chunks, ms: reply.ms };
       else breakAfter = breakAfter === undefined ? reply.chunks : Math.min(breakAfter, reply.chunks);
       reply = reply.reply;
     }
@@ -282,11 +291,16 @@ export async function startScriptedUpstream(options: ScriptedUpstreamOptions): P
       }
       if (isAborted()) return;
     }
-    if (!res.headersSent) writeHead(res, script, breakAfter !== undefined);
+    if (!res.headersSent) writeHead(res, script, breakAfter !== undefined || silence !== undefined);
 
     for (let i = 0; i < script.parts.length; i++) {
       if (isAborted()) return;
       if (breakAfter !== undefined && i >= breakAfter) break;
+      if (silence !== undefined && i === silence.chunks) {
+        const until = Date.now() + silence.ms;
+        while (Date.now() < until && !isAborted()) await sleep(Math.min(25, until - Date.now()));
+        if (isAborted()) return;
+      }
       if (i > 0 && delayMsPerChunk > 0) await sleep(delayMsPerChunk);
       if (isAborted()) return;
       await write(res, script.parts[i] ?? '');
