@@ -26,6 +26,7 @@ import type {
   ChatToolChoice,
 } from '../openai/types.js';
 import type { UpstreamProfile } from './upstream-profile.js';
+import { badRequest } from '../proxy/api-error.js';
 
 export interface TranslateOptions {
   /** The id the server serves (mlx_lm.server reloads on any other name). */
@@ -136,10 +137,31 @@ function appendUserMessage(out: ChatMessage[], content: string | ContentBlock[],
 }
 
 function toolMessage(block: ToolResultBlock): ChatMessage {
+  if (Array.isArray(block.content)) block.content.forEach((item) => checkResultItem(item, block.tool_use_id));
   const text = typeof block.content === 'string' ? block.content : textOf(block.content ?? []);
   // OpenAI tool messages have no error flag; the model must still see that the call failed.
   const content = block.is_error === true ? `[tool error]\n${text}` : text;
   return { role: 'tool', tool_call_id: block.tool_use_id, content };
+}
+
+/**
+ * The schema lets any `{type}` object into a tool result's content, so a text or image block
+ * missing its fields gets here: refuse it by name rather than fail on it (HTTP 500) or drop it.
+ */
+function checkResultItem(item: unknown, toolUseId: string): void {
+  const block = item as { type?: unknown; text?: unknown; source?: unknown };
+  const where = `tool_result for ${JSON.stringify(toolUseId)}`;
+  if (block.type === 'text' && typeof block.text !== 'string') throw badRequest(`${where}: a text block needs a string "text"`);
+  if (block.type === 'image' && !validImageSource(block.source)) {
+    throw badRequest(`${where}: an image block needs a "source" of type base64 (media_type, data) or url (url)`);
+  }
+}
+
+function validImageSource(source: unknown): boolean {
+  if (typeof source !== 'object' || source === null) return false;
+  const s = source as Record<string, unknown>;
+  if (s['type'] === 'base64') return typeof s['media_type'] === 'string' && typeof s['data'] === 'string';
+  return s['type'] === 'url' && typeof s['url'] === 'string';
 }
 
 /** Tool messages carry text only, so images from a tool result follow as a user turn. */
