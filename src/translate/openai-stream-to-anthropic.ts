@@ -250,7 +250,8 @@ export class StreamTranslator {
   }
 
   private emitArguments(json: string, events: StreamEvent[]): void {
-    if (json === '' || !this.open) return;
+    // Blank arguments mean none: held back so closeBlock sends '{}' (a lone "\n" is no JSON).
+    if (!this.open || json === '' || (!this.open.hasInput && json.trim() === '')) return;
     this.open.hasInput = true;
     this.emitDelta({ type: 'input_json_delta', partial_json: json }, events);
   }
