@@ -1,14 +1,41 @@
 /**
  * Every captured Claude Code request, through the real proxy, with the official Anthropic SDK
  * as the client: its stream parser must accept every reply, and our strict grammar checker too.
+ *
+ * Meanwhile every outbound TCP connection this process opens is recorded (Node's `net.client.socket`
+ * and undici's `undici:client:beforeConnect` diagnostics channels); the last test asserts each one
+ * went to a configured backend or to the proxy itself (the test's own client), and none elsewhere.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { subscribe } from 'node:diagnostics_channel';
+import type { Socket } from 'node:net';
 import type Anthropic from '@anthropic-ai/sdk';
 import { messageRequests, capturedRequests } from '../support/fixtures.js';
 import { startHarness, type Harness } from '../support/proxy-harness.js';
 import { assertAnthropicMessage, assertAnthropicStream } from '../support/anthropic-grammar.js';
 import { parseSse } from '../support/sse.js';
 import type { Reply, UpstreamFlavor } from '../support/scripted-upstream.js';
+
+/** host:port of each outbound connection: `connected` as the socket saw it, `attempted` as undici was told to dial. */
+const outbound = { connected: [] as string[], attempted: [] as string[] };
+/** The backends the proxies were configured with (and those the suite must reach), and the proxies themselves. */
+const endpoints = { upstreams: new Set<string>(), mustReach: new Set<string>(), proxies: new Set<string>() };
+const hostPort = (host: string, port: number | string): string => `${host.replace(/^::ffff:/, '').replace(/^\[|\]$/g, '')}:${port}`;
+subscribe('net.client.socket', (message) => {
+  const { socket } = message as { socket: Socket };
+  socket.once('connect', () => outbound.connected.push(hostPort(socket.remoteAddress ?? '?', socket.remotePort ?? 0)));
+});
+subscribe('undici:client:beforeConnect', (message) => {
+  const { connectParams } = message as { connectParams: { hostname: string; port: string; protocol: string } };
+  outbound.attempted.push(hostPort(connectParams.hostname, connectParams.port || (connectParams.protocol === 'https:' ? 443 : 80)));
+});
+function track(h: Harness, options: { mustReach: boolean }): Harness {
+  const url = (text: string): string => hostPort(new URL(text).hostname, new URL(text).port);
+  endpoints.upstreams.add(url(h.upstream.url));
+  if (options.mustReach) endpoints.mustReach.add(url(h.upstream.url));
+  endpoints.proxies.add(url(h.proxy.url));
+  return h;
+}
 
 const flavors: UpstreamFlavor[] = ['mlx-lm', 'llama-server', 'lmstudio', 'ollama'];
 const requests = messageRequests();
@@ -25,7 +52,7 @@ function replyFor(body: Record<string, unknown>): Reply {
 describe.each(flavors)('conformance through %s', (flavor) => {
   let h: Harness;
   beforeAll(async () => {
-    h = await startHarness({ flavor, contextWindow: 131072 });
+    h = track(await startHarness({ flavor, contextWindow: 131072 }), { mustReach: true });
   });
   afterAll(() => h.close());
 
@@ -76,7 +103,8 @@ describe.each(flavors)('conformance through %s', (flavor) => {
 describe('other endpoints Claude Code calls', () => {
   let h: Harness;
   beforeAll(async () => {
-    h = await startHarness();
+    // Token counts and the model list are answered by the proxy alone.
+    h = track(await startHarness(), { mustReach: false });
   });
   afterAll(() => h.close());
 
@@ -106,5 +134,17 @@ describe('other endpoints Claude Code calls', () => {
   it('lists the backends as models', async () => {
     const page = await h.client.models.list();
     expect(page.data.map((m) => m.id)).toEqual(['mlx-lm']);
+  });
+});
+
+describe('outbound connections during the conformance suite', () => {
+  it('each went to the configured backend, or to the proxy from the test client; none elsewhere', () => {
+    const allowed = new Set([...endpoints.upstreams, ...endpoints.proxies]);
+    // Not vacuous: connections were seen, through both channels, and every flavor's backend was reached.
+    expect(outbound.connected.length).toBeGreaterThan(flavors.length);
+    expect(outbound.attempted.length).toBeGreaterThan(flavors.length);
+    expect(endpoints.mustReach.size).toBe(flavors.length);
+    expect([...endpoints.mustReach].filter((u) => !outbound.connected.includes(u))).toEqual([]);
+    expect([...new Set([...outbound.connected, ...outbound.attempted])].filter((c) => !allowed.has(c))).toEqual([]);
   });
 });
