@@ -48,7 +48,7 @@ interface NativeToolCall {
   upstreamIndex: number | undefined;
   id: string | undefined;
   name: string | undefined;
-  /** Arguments that arrived before the name did, so before the block could start. */
+  /** Arguments that arrived before the call's block could start: before its name, or while another call's block was open. */
   pendingArguments: string;
   blockIndex: number | undefined;
 }
@@ -146,6 +146,7 @@ export class StreamTranslator {
     if (this.finished) return [];
     const events = this.start();
     this.finished = true;
+    this.flushWaitingCalls(events);
     this.flushTextParser(events);
     this.closeBlock(events);
     this.finalStopReason = this.computeStopReason();
@@ -162,6 +163,7 @@ export class StreamTranslator {
 
   private pushReasoning(text: string, events: StreamEvent[]): void {
     this.seenToken = true;
+    this.flushWaitingCalls(events);
     this.flushTextParser(events);
     this.ensureBlock('thinking', events);
     this.emitDelta({ type: 'thinking_delta', thinking: text }, events);
@@ -169,6 +171,7 @@ export class StreamTranslator {
 
   private pushContent(text: string, events: StreamEvent[]): void {
     this.seenToken = true;
+    this.flushWaitingCalls(events);
     if (!this.textParser) {
       this.emitText(text, events);
       return;
@@ -184,16 +187,28 @@ export class StreamTranslator {
     if (delta.function?.name && call.name === undefined) call.name = delta.function.name;
     const args = delta.function?.arguments ?? '';
     if (call.blockIndex === undefined) {
-      if (call.name === undefined) {
+      // While another call's block is open this one waits whole: that call may still get arguments
+      // (parallel calls streamed interleaved by index), and its block cannot be reopened once closed.
+      if (call.name === undefined || this.open?.kind === 'tool_use') {
         call.pendingArguments += args;
         return;
       }
       this.openToolBlock(call, events);
     }
-    // A delta for a call whose block was already closed (interleaved parallel calls) cannot be placed.
+    // A delta for a call whose block was already closed cannot be placed.
     if (this.open?.index !== call.blockIndex) return;
     this.emitArguments(call.pendingArguments + args, events);
     call.pendingArguments = '';
+  }
+
+  /** Calls that waited behind another call's block go out whole, in order, before anything else does. */
+  private flushWaitingCalls(events: StreamEvent[]): void {
+    for (const call of this.toolCalls) {
+      if (call.blockIndex !== undefined || call.name === undefined) continue;
+      this.openToolBlock(call, events);
+      this.emitArguments(call.pendingArguments, events);
+      call.pendingArguments = '';
+    }
   }
 
   /** Finds the call a delta belongs to: by index, by id, or the latest call when neither is given. */

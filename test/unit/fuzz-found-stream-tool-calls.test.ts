@@ -34,3 +34,43 @@ describe('blank tool-call arguments (found by fuzzing)', () => {
     expect(summary(events).content).toEqual([{ type: 'tool_use', id: 'call_1', name: 'Bash', input: { command: 'ls' } }]);
   });
 });
+
+describe('parallel calls streamed interleaved by index (found by fuzzing)', () => {
+  it('every call keeps all its arguments: a later call waits whole until the open one is done', () => {
+    const events = translate([
+      calls({ index: 0, id: 'call_a', type: 'function', function: { name: 'Bash', arguments: '{"command":' } }),
+      calls({ index: 1, id: 'call_b', type: 'function', function: { name: 'Read', arguments: '{"file_path":' } }),
+      calls({ index: 0, function: { arguments: ' "ls"}' } }, { index: 1, function: { arguments: ' "/x"}' } }),
+      finish,
+    ]);
+    expect(summary(events).content).toEqual([
+      { type: 'tool_use', id: 'call_a', name: 'Bash', input: { command: 'ls' } },
+      { type: 'tool_use', id: 'call_b', name: 'Read', input: { file_path: '/x' } },
+    ]);
+  });
+
+  it('the shrunk case: names arriving after the arguments, round-robin', () => {
+    const events = translate([
+      calls({ index: 0, type: 'function', function: { arguments: '{' } }),
+      calls({ index: 1, type: 'function', function: { arguments: '' } }),
+      calls({ index: 0, function: { name: 'Bash' } }),
+      calls({ index: 1, function: { name: 'Bash' } }),
+      calls({ index: 0, function: { arguments: '}' } }),
+      { choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] },
+    ]);
+    const content = summary(events).content;
+    expect(content.map((b) => (b.type === 'tool_use' ? [b.name, b.input] : b.type))).toEqual([
+      ['Bash', {}],
+      ['Bash', {}],
+    ]);
+  });
+
+  it('a waiting call goes out before text or reasoning that follows it', () => {
+    const events = translate([
+      calls({ index: 0, id: 'call_a', function: { name: 'Bash', arguments: '{}' } }, { index: 1, id: 'call_b', function: { name: 'Read', arguments: '{}' } }),
+      { choices: [{ index: 0, delta: { content: 'done' } }] },
+      finish,
+    ]);
+    expect(summary(events).content.map((b) => (b.type === 'tool_use' ? b.id : b.type))).toEqual(['call_a', 'call_b', 'text']);
+  });
+});
