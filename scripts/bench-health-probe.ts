@@ -3,7 +3,7 @@
  * answers the cheap requests a liveness check could use — GET /health and GET /v1/models — while
  * it is idle and while it is busy prefilling a long prompt. The health check must not call a busy
  * server dead, so its timeout comes from these numbers. Printed, never asserted.
- * Env: PROMPT_TOKENS (default ~3000), PROBE_EVERY_MS (default 250).
+ * Env: PROMPT_TOKENS (default ~3000), DECODE_TOKENS (default 400), PROBE_EVERY_MS (default 250).
  */
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +16,7 @@ const HOME = process.env.ANYCLAUDE_HOME ?? join(ROOT, '.cache/anyclaude-home');
 const MODEL = join(HOME, 'models', 'smollm2-135m-instruct');
 const PROMPT_TOKENS = Number(process.env.PROMPT_TOKENS ?? 3000);
 const PROBE_EVERY_MS = Number(process.env.PROBE_EVERY_MS ?? 250);
+const DECODE_TOKENS = Number(process.env.DECODE_TOKENS ?? 400);
 
 interface Sample {
   path: string;
@@ -53,15 +54,15 @@ function longPrompt(tokens: number): string {
   return Array.from({ length: tokens }, (_, i) => words[i % words.length]).join(' ');
 }
 
-async function longRequest(url: string): Promise<{ totalMs: number; firstByteMs: number; promptTokens: number | undefined }> {
+async function longRequest(url: string, promptTokens: number, maxTokens: number): Promise<{ totalMs: number; firstByteMs: number; promptTokens: number | undefined; outputTokens: number | undefined }> {
   const started = performance.now();
   const response = await request(`${url}/v1/chat/completions`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({
       model: MODEL,
-      messages: [{ role: 'user', content: `${longPrompt(PROMPT_TOKENS)}\nSay ok.` }],
-      max_tokens: 4,
+      messages: [{ role: 'user', content: `${longPrompt(promptTokens)}\nCount from 1 to 1000, one number per line.` }],
+      max_tokens: maxTokens,
       stream: true,
       stream_options: { include_usage: true },
     }),
@@ -74,8 +75,9 @@ async function longRequest(url: string): Promise<{ totalMs: number; firstByteMs:
     if (firstByteMs < 0) firstByteMs = performance.now() - started;
     text += String(chunk);
   }
-  const usage = /"prompt_tokens":\s*(\d+)/.exec(text);
-  return { totalMs: performance.now() - started, firstByteMs, promptTokens: usage === null ? undefined : Number(usage[1]) };
+  const prompt = /"prompt_tokens":\s*(\d+)/.exec(text);
+  const output = /"completion_tokens":\s*(\d+)/.exec(text);
+  return { totalMs: performance.now() - started, firstByteMs, promptTokens: prompt === null ? undefined : Number(prompt[1]), outputTokens: output === null ? undefined : Number(output[1]) };
 }
 
 function summary(samples: Sample[], path: string): string {
@@ -95,12 +97,17 @@ async function main(): Promise<void> {
     console.log('idle:');
     console.log(`  ${summary(idle, '/health')}`);
     console.log(`  ${summary(idle, '/v1/models')}`);
-    const busy = longRequest(url);
-    const during = await probeWhile(url, busy);
-    const result = await busy;
-    console.log(`busy: a ${result.promptTokens ?? '?'}-token prompt, first byte after ${Math.round(result.firstByteMs)} ms, done after ${Math.round(result.totalMs)} ms`);
-    console.log(`  ${summary(during, '/health')}`);
-    console.log(`  ${summary(during, '/v1/models')}`);
+    for (const [label, prompt, output] of [
+      ['prefilling', PROMPT_TOKENS, 4],
+      ['decoding', 10, DECODE_TOKENS],
+    ] as const) {
+      const busy = longRequest(url, prompt, output);
+      const during = await probeWhile(url, busy);
+      const result = await busy;
+      console.log(`${label}: ${result.promptTokens ?? '?'} tokens in, ${result.outputTokens ?? '?'} out, done after ${Math.round(result.totalMs)} ms`);
+      console.log(`  ${summary(during, '/health')}`);
+      console.log(`  ${summary(during, '/v1/models')}`);
+    }
   } finally {
     await backend.stop();
   }

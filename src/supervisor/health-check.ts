@@ -27,13 +27,25 @@ export const DEFAULT_HEALTH: HealthPolicy = { intervalMs: 10_000, timeoutMs: 5_0
 /** Resolves if the server answered; rejects (or never settles: the timeout covers that) if not. */
 export type LivenessProbe = (signal: AbortSignal) => Promise<void>;
 
-export type HealthVerdict = { kind: 'ok' } | { kind: 'degraded'; reason: string } | { kind: 'restart'; reason: string };
+/**
+ * Asked after a failed probe: a description ("using 97% of a core") when the server is busy
+ * computing rather than hung, undefined when it looks idle or it cannot tell.
+ */
+export type BusyCheck = (signal: AbortSignal) => Promise<string | undefined>;
+
+export type HealthVerdict =
+  | { kind: 'ok' }
+  /** A probe failed, but the server is busy: alive, not counted as a failure. */
+  | { kind: 'busy'; detail: string }
+  | { kind: 'degraded'; reason: string }
+  | { kind: 'restart'; reason: string };
 
 export class HealthMonitor {
   readonly #name: string;
   readonly #probe: LivenessProbe;
   readonly #policy: HealthPolicy;
   readonly #onVerdict: (verdict: HealthVerdict) => void;
+  readonly #busy: BusyCheck | undefined;
   #timer: NodeJS.Timeout | undefined;
   /** Aborts the probe in flight. */
   #inFlight: AbortController | undefined;
@@ -43,7 +55,8 @@ export class HealthMonitor {
   #failingSince = 0;
   #degradedAt: number | undefined;
 
-  constructor(name: string, probe: LivenessProbe, policy: HealthPolicy, onVerdict: (verdict: HealthVerdict) => void) {
+  constructor(name: string, probe: LivenessProbe, policy: HealthPolicy, onVerdict: (verdict: HealthVerdict) => void, busy?: BusyCheck) {
+    this.#busy = busy;
     this.#name = name;
     this.#probe = probe;
     this.#policy = policy;
@@ -82,7 +95,9 @@ export class HealthMonitor {
     const startedAt = Date.now();
     const failure = await this.#runProbe();
     if (this.#stopped) return;
-    const verdict = failure === undefined ? this.#succeeded() : this.#failed(startedAt, failure);
+    const busy = failure === undefined ? undefined : await this.#checkBusy();
+    if (this.#stopped) return;
+    const verdict = failure === undefined ? this.#succeeded() : busy !== undefined ? this.#wasBusy(failure, busy) : this.#failed(startedAt, failure);
     if (verdict !== undefined) {
       try {
         this.#onVerdict(verdict);
@@ -118,6 +133,30 @@ export class HealthMonitor {
       controller.abort();
       if (this.#inFlight === controller) this.#inFlight = undefined;
     }
+  }
+
+  /** Whether a failed probe met a busy server; stop() cancels the question. */
+  async #checkBusy(): Promise<string | undefined> {
+    if (this.#busy === undefined) return undefined;
+    const controller = (this.#inFlight = new AbortController());
+    try {
+      return await this.#busy(controller.signal);
+    } catch {
+      return undefined;
+    } finally {
+      if (this.#inFlight === controller) this.#inFlight = undefined;
+    }
+  }
+
+  /**
+   * A server computing flat out answers late (a long prefill on a loaded machine) but is alive:
+   * the streak of failures ends, as on a success. A hung one (stopped, deadlocked) uses no CPU.
+   */
+  #wasBusy(failure: string, busy: string): HealthVerdict {
+    const wasDegraded = this.#degradedAt !== undefined;
+    this.#failures = 0;
+    this.#degradedAt = undefined;
+    return wasDegraded ? { kind: 'ok' } : { kind: 'busy', detail: `its health check failed (${failure}) while it was busy (${busy}): not counted` };
   }
 
   #succeeded(): HealthVerdict | undefined {

@@ -7,7 +7,8 @@
 import { AnyclaudeError, errorMessage } from '../core/errors.js';
 import type { CoreEvents, LogEvent } from '../core/events.js';
 import { onExit } from './cleanup.js';
-import { DEFAULT_HEALTH, formatMs, HealthMonitor, type HealthPolicy, type HealthVerdict, type LivenessProbe } from './health-check.js';
+import { cpuShare } from './cpu-time.js';
+import { DEFAULT_HEALTH, formatMs, HealthMonitor, type BusyCheck, type HealthPolicy, type HealthVerdict, type LivenessProbe } from './health-check.js';
 import { delay } from './process-group.js';
 import { RingBuffer } from './ring-buffer.js';
 import { describeExit, spawnChild, type Child, type ExitInfo } from './spawn-child.js';
@@ -76,6 +77,19 @@ const TRANSITIONS: Record<ServerState, readonly ServerState[]> = {
   crashed: ['starting', 'crashed', 'stopping', 'stopped'],
   stopping: ['stopped'],
 };
+
+/** A failed probe met a busy server when it used at least this share of a core in the moment after. */
+const BUSY_CPU_SHARE = 0.2;
+/** How long that CPU use is measured (less when probes come more often). */
+const BUSY_WINDOW_MS = 1_000;
+
+/** Busy means computing: a stopped or deadlocked process uses no CPU, one prefilling a long prompt uses whole cores. */
+function busyByCpu(pid: number, policy: HealthPolicy): BusyCheck {
+  return async (signal) => {
+    const share = await cpuShare(pid, Math.min(BUSY_WINDOW_MS, policy.intervalMs), signal);
+    return share !== undefined && share >= BUSY_CPU_SHARE ? `using ${Math.round(share * 100)}% of a core` : undefined;
+  };
+}
 
 export class ManagedProcess {
   readonly logs = new RingBuffer();
@@ -231,7 +245,7 @@ export class ManagedProcess {
     const probe = this.#o.liveness;
     if (probe === undefined) return;
     const policy: HealthPolicy = { ...DEFAULT_HEALTH, ...this.#o.health };
-    this.#health = new HealthMonitor(this.#o.name, probe, policy, (verdict) => this.#onHealth(child, verdict, policy));
+    this.#health = new HealthMonitor(this.#o.name, probe, policy, (verdict) => this.#onHealth(child, verdict, policy), busyByCpu(child.pid, policy));
     this.#health.start();
   }
 
@@ -242,7 +256,9 @@ export class ManagedProcess {
 
   #onHealth(child: Child, verdict: HealthVerdict, policy: HealthPolicy): void {
     if (this.#child !== child || (this.#state !== 'ready' && this.#state !== 'degraded')) return;
-    if (verdict.kind === 'ok') {
+    if (verdict.kind === 'busy') {
+      this.#o.events?.log('debug', this.#o.name, verdict.detail);
+    } else if (verdict.kind === 'ok') {
       if (this.#state !== 'degraded') return;
       this.#o.events?.log('info', this.#o.name, 'answers its health check again');
       this.#setState('ready', undefined);

@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { CoreEvents, type LogEvent } from '../../src/core/events.js';
 import { healthFromEnv } from '../../src/backends/running-backend.js';
+import { cpuShare, parseProcStat, parsePsTime } from '../../src/supervisor/cpu-time.js';
 import { DEFAULT_HEALTH, formatMs, type HealthPolicy } from '../../src/supervisor/health-check.js';
 import { ManagedProcess, type ManagedProcessOptions, type StateChange } from '../../src/supervisor/managed-process.js';
 import { httpAlive } from '../../src/supervisor/readiness.js';
@@ -14,6 +15,7 @@ const FAST: HealthPolicy = { intervalMs: 100, timeoutMs: 500, failuresBeforeDegr
 
 interface Watched {
   p: ManagedProcess;
+  port: number;
   changes: StateChange[];
   logged: LogEvent[];
   /** Probes started so far. */
@@ -40,7 +42,7 @@ async function watched(args: string[] = [], health: Partial<HealthPolicy> = {}, 
   );
   const changes: StateChange[] = [];
   p.onState((c) => changes.push(c));
-  return { p, changes, logged, probes: () => probes };
+  return { p, port: options.port, changes, logged, probes: () => probes };
 }
 
 /** SIGSTOP: the process lives, its port still accepts connections, but nothing answers. */
@@ -162,10 +164,46 @@ describe('ManagedProcess liveness check', () => {
     expect(p.state).toBe('ready');
   });
 
+  it('a server too busy computing to answer (whole cores in use) is not marked degraded', async () => {
+    const { p, changes, logged, probes, port } = await watched([], { timeoutMs: 200 });
+    await p.start();
+    const before = probes();
+    // Its only thread spins for 3 s: no probe is answered meanwhile.
+    await fetch(`http://127.0.0.1:${port}/spin?ms=3000`).then((r) => r.text());
+    expect(probes()).toBeGreaterThan(before);
+    const busy = logged.filter((e) => e.message.includes('while it was busy'));
+    expect(busy.length).toBeGreaterThan(0);
+    expect(busy[0]?.message).toMatch(/^its health check failed \(timeout after 200 ms\) while it was busy \(using \d+% of a core\): not counted$/);
+    expect(changes.map((c) => c.state)).toEqual(['starting', 'ready']);
+  });
+
   it('without a liveness probe nothing is scheduled', async () => {
     const p = track(new ManagedProcess(await fixtureOptions()));
     await p.start();
     expect(p.healthCheckPending).toBe(false);
+  });
+});
+
+describe('CPU time of a process', () => {
+  it('reads /proc/<pid>/stat and ps time, names with spaces and parentheses included', () => {
+    expect(parseProcStat('4242 (mlx (server) x) S 1 4242 4242 0 -1 4194560 10 0 0 0 1234 56 0 0 20 0 8 0 1 2 3')).toBe(12_900);
+    expect(parsePsTime('  0:01.50\n')).toBe(1_500);
+    expect(parsePsTime('1:02:03.25')).toBe(3_723_250);
+    expect(parsePsTime('2-01:00:00')).toBe(176_400_000);
+    expect(parsePsTime('garbage')).toBeUndefined();
+  });
+
+  it('a spinning process uses most of a core, a stopped one none', async () => {
+    const { p, port } = await watched([], { intervalMs: 60_000 });
+    await p.start();
+    const pid = p.pid ?? 0;
+    const spinning = fetch(`http://127.0.0.1:${port}/spin?ms=1500`).then((r) => r.text());
+    await sleep(200);
+    expect(await cpuShare(pid, 800, new AbortController().signal)).toBeGreaterThan(0.2);
+    await spinning;
+    freeze(pid);
+    expect(await cpuShare(pid, 500, new AbortController().signal)).toBeLessThan(0.05);
+    process.kill(pid, 'SIGCONT');
   });
 });
 
