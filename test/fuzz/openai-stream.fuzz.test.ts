@@ -1,0 +1,207 @@
+/**
+ * Fuzzing OpenAI stream → Anthropic stream translation: arbitrary chunk sequences (text and
+ * reasoning cut anywhere, inside surrogate pairs and tool-call tags too; native tool calls with
+ * ids, names and arguments split at any point; usage, noise and every finish_reason), with and
+ * without tools and text-tool-call recovery. The translator must never throw, must always speak
+ * the Anthropic grammar, and must not lose or alter what the model said.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { StreamEvent, ToolDefinition } from '../../src/anthropic/types.js';
+import { StreamTranslator } from '../../src/translate/openai-stream-to-anthropic.js';
+import { accumulateMessage } from '../../src/translate/message-accumulator.js';
+import { ApiError } from '../../src/proxy/api-error.js';
+import { assertAnthropicStream } from '../support/anthropic-grammar.js';
+import { cutPoints, scriptChunks, streamScriptArb, type ScriptCall, type StreamScript } from '../support/arbitraries.js';
+import { checkProperty, FUZZ_TIMEOUT_MS } from './fuzz-run.js';
+
+const FILE = 'test/fuzz/openai-stream.fuzz.test.ts';
+
+const TOOLS: ToolDefinition[] = [
+  { name: 'Bash', input_schema: { type: 'object', properties: { command: { type: 'string' }, timeout: { type: 'integer' } } } },
+  { name: 'Read', input_schema: { type: 'object', properties: { file_path: { type: 'string' }, limit: { type: 'integer' } } } },
+];
+
+/** How the proxy may configure the translator: no tools, tools with recovery (the default), tools without. */
+const setupArb = fc.constantFrom(
+  { tools: undefined, recover: undefined },
+  { tools: TOOLS, recover: undefined },
+  { tools: TOOLS, recover: true },
+  { tools: TOOLS, recover: false },
+);
+type Setup = typeof setupArb extends fc.Arbitrary<infer T> ? T : never;
+
+/** Runs the translator as the proxy's pump does: start, every chunk, finish. Only an ApiError may escape. */
+function translate(script: StreamScript, setup: Setup): StreamEvent[] | undefined {
+  const translator = new StreamTranslator({
+    messageId: 'msg_fuzz',
+    model: 'claude-sonnet-4-5',
+    inputTokens: 9,
+    ...(setup.tools === undefined ? {} : { tools: setup.tools }),
+    ...(setup.recover === undefined ? {} : { recoverTextToolCalls: setup.recover }),
+  });
+  try {
+    const events = translator.start();
+    for (const chunk of scriptChunks(script)) events.push(...translator.push(chunk));
+    events.push(...translator.finish());
+    // Nothing may follow the end.
+    expect(translator.push({ choices: [{ index: 0, delta: { content: 'late' } }] })).toEqual([]);
+    expect(translator.finish()).toEqual([]);
+    return events;
+  } catch (error) {
+    if (error instanceof ApiError) return undefined;
+    throw error;
+  }
+}
+
+const frames = (events: readonly StreamEvent[]) => events.map((e) => ({ event: e.type, data: JSON.stringify(e) }));
+
+const allCalls = (script: StreamScript): ScriptCall[] => script.parts.flatMap((p) => (p.kind === 'calls' ? p.calls : []));
+const textIn = (script: StreamScript): string => script.parts.map((p) => (p.kind === 'text' ? p.text : '')).join('');
+const reasoningIn = (script: StreamScript): string => script.parts.map((p) => (p.kind === 'reasoning' ? p.text : '')).join('');
+
+/** `sub` is `full` with some characters removed, and only whitespace ones. */
+function isWhitespaceDeletion(sub: string, full: string): boolean {
+  let at = 0;
+  for (const c of full) {
+    if (sub.startsWith(c, at)) at += c.length;
+    else if (c.trim() !== '') return false;
+  }
+  return at === sub.length;
+}
+
+function checkContent(script: StreamScript, events: StreamEvent[]): void {
+  const message = accumulateMessage(events);
+  const said = message.content.map((b) => (b.type === 'text' ? b.text : '')).join('');
+  const thought = message.content.map((b) => (b.type === 'thinking' ? b.thinking : '')).join('');
+  expect(thought, 'reasoning is passed on whole, in order').toBe(reasoningIn(script));
+  const toolBlocks = message.content.filter((b) => b.type === 'tool_use').length;
+  // Every native call has a name, so it opens exactly one block; more blocks were recovered from text.
+  const recovered = toolBlocks - allCalls(script).length;
+  expect(recovered, 'a native tool call was lost or duplicated').toBeGreaterThanOrEqual(0);
+  if (recovered === 0) {
+    const written = textIn(script);
+    // Whitespace with nothing else around it may go (Anthropic sends no blank text blocks); nothing else may change.
+    expect(isWhitespaceDeletion(said, written), `text changed: sent ${JSON.stringify(written)}, got ${JSON.stringify(said)}`).toBe(true);
+    if (script.parts.every((p) => p.kind !== 'reasoning' && p.kind !== 'calls')) expect(said).toBe(written.trim() === '' ? '' : written);
+  }
+}
+
+const parsesAsObject = (json: string): boolean => {
+  try {
+    const value: unknown = JSON.parse(json);
+    return typeof value === 'object' && value !== null && !Array.isArray(value);
+  } catch {
+    return false;
+  }
+};
+
+/**
+ * The events with each tool_use block whose input does not parse replaced by `{}`, and those blocks' ids.
+ * A native call's arguments are streamed as the model writes them, so they parse only if the model's did.
+ */
+function setAsideBadInputs(events: readonly StreamEvent[]): { events: StreamEvent[]; bad: string[] } {
+  const json = new Map<number, string>();
+  const ids = new Map<number, string>();
+  for (const e of events) {
+    if (e.type === 'content_block_start' && e.content_block.type === 'tool_use') ids.set(e.index, e.content_block.id);
+    if (e.type === 'content_block_delta' && e.delta.type === 'input_json_delta') json.set(e.index, (json.get(e.index) ?? '') + e.delta.partial_json);
+  }
+  const badIndexes = new Set([...json].filter(([, text]) => !parsesAsObject(text)).map(([index]) => index));
+  const out: StreamEvent[] = [];
+  for (const e of events) {
+    if (e.type === 'content_block_delta' && badIndexes.has(e.index)) continue;
+    if (e.type === 'content_block_stop' && badIndexes.has(e.index)) {
+      out.push({ type: 'content_block_delta', index: e.index, delta: { type: 'input_json_delta', partial_json: '{}' } });
+    }
+    out.push(e);
+  }
+  return { events: out, bad: [...badIndexes].map((i) => ids.get(i) ?? '') };
+}
+
+describe('fuzz: OpenAI stream → Anthropic stream translation', () => {
+  it(
+    'any reply, arguments garbage included: never throws, valid grammar, a tool input fails to parse only where the model\'s arguments did',
+    () => {
+      const arb = fc.tuple(fc.boolean(), setupArb).chain(([toolish, setup]) =>
+        fc.tuple(streamScriptArb({ validArgs: false, toolish }), fc.constant(setup)),
+      );
+      checkProperty(FILE, 'any reply, arguments garbage included', fc.property(arb, ([script, setup]) => {
+        const events = translate(script, setup);
+        if (events === undefined) return;
+        const { events: checked, bad } = setAsideBadInputs(events);
+        assertAnthropicStream(frames(checked));
+        checkContent(script, events);
+        const badCalls = allCalls(script).filter((c) => c.args.trim() !== '' && !parsesAsObject(c.args));
+        expect(bad.length, `tool inputs that do not parse: ${JSON.stringify(bad)}`).toBeLessThanOrEqual(badCalls.length);
+        for (const id of bad) if (!id.startsWith('toolu_')) expect(badCalls.map((c) => c.id)).toContain(id);
+      }));
+    },
+    FUZZ_TIMEOUT_MS,
+  );
+
+  it(
+    'any reply with well-formed arguments: never throws, a valid Anthropic stream, text and reasoning intact, exact tool inputs',
+    () => {
+      const arb = fc.tuple(fc.boolean(), setupArb).chain(([toolish, setup]) =>
+        fc.tuple(streamScriptArb({ validArgs: true, toolish }), fc.constant(setup)),
+      );
+      checkProperty(FILE, 'any reply with well-formed arguments', fc.property(arb, ([script, setup]) => {
+        const events = translate(script, setup);
+        if (events === undefined) return;
+        const summary = assertAnthropicStream(frames(events));
+        checkContent(script, events);
+        // A call streamed in one run (not interleaved with another) arrives with exactly its arguments.
+        for (const part of script.parts) {
+          if (part.kind !== 'calls' || (part.interleave && part.calls.length > 1)) continue;
+          for (const call of part.calls) {
+            if (call.id === undefined) continue;
+            const block = summary.content.find((b) => b.type === 'tool_use' && b.id === call.id);
+            expect(block, `call ${call.id} has no tool_use block`).toBeDefined();
+            expect(block).toMatchObject({ name: call.name, input: call.args.trim() === '' ? {} : JSON.parse(call.args) });
+          }
+        }
+      }));
+    },
+    FUZZ_TIMEOUT_MS,
+  );
+
+  it(
+    'the reply does not depend on where the upstream cut its chunks',
+    () => {
+      const arb = fc.tuple(fc.boolean(), fc.boolean(), setupArb).chain(([toolish, validArgs, setup]) =>
+        fc.tuple(streamScriptArb({ validArgs, toolish }), fc.array(cutPoints(8), { minLength: 12, maxLength: 12 }), fc.constant(setup)),
+      );
+      checkProperty(FILE, 'the reply does not depend on where', fc.property(arb, ([script, cuts, setup]) => {
+        const first = translate(script, setup);
+        const second = translate(recut(script, cuts), setup);
+        if (first === undefined || second === undefined) return;
+        expect(comparable(second)).toEqual(comparable(first));
+      }));
+    },
+    FUZZ_TIMEOUT_MS,
+  );
+});
+
+/** The same reply cut elsewhere: every text, reasoning and argument string split at other points. */
+function recut(script: StreamScript, cuts: readonly number[][]): StreamScript {
+  let n = 0;
+  const next = (): number[] => cuts[n++ % cuts.length] ?? [];
+  const parts = script.parts.map((part) => {
+    if (part.kind === 'text' || part.kind === 'reasoning') return { ...part, cuts: next() };
+    if (part.kind === 'calls') return { ...part, calls: part.calls.map((c) => ({ ...c, cuts: next() })) };
+    return part;
+  });
+  return { ...script, parts };
+}
+
+/**
+ * The message the client assembles, with generated tool ids (random) replaced by their order, and
+ * without usage: with none from the upstream, output_tokens is estimated by counting deltas.
+ */
+function comparable(events: StreamEvent[]): unknown {
+  const { usage: _estimated, ...message } = accumulateMessage(events);
+  let n = 0;
+  const content = message.content.map((b) => (b.type === 'tool_use' && b.id.startsWith('toolu_') ? { ...b, id: `generated_${n++}` } : b));
+  return { ...message, content };
+}
