@@ -16,6 +16,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { execa, type ResultPromise } from 'execa';
+import getPort from 'get-port';
 import { request, type Dispatcher } from 'undici';
 import { createParser } from 'eventsource-parser';
 import { machineInfo } from '../src/bench/machine.js';
@@ -23,7 +24,7 @@ import { parseMessagesRequest } from '../src/anthropic/request-schema.js';
 import { anthropicToOpenAI, upstreamBody } from '../src/translate/anthropic-to-openai.js';
 import { UPSTREAM_PROFILES } from '../src/translate/upstream-profile.js';
 import { startProxyProcess } from '../test/support/cli.js';
-import { outside, settle } from './proxy-probe.js';
+import { connectInspector, outside, settle, type Inspector } from './proxy-probe.js';
 import { clientPool, expectedText, mixed, newNonce, pool, send, shapeBodies, withDirective, KINDS, type Body, type Directive, type Kind, type Outcome, type Target } from './reliability-workload.js';
 import { reliabilityMarkdown, renderReliability, RESULTS_FILE, REPORT_FILE, type Figures, type LatencyFigures, type ReliabilityResults, type Verdict } from './reliability-report.js';
 
@@ -217,10 +218,10 @@ async function runMixed(target: Target, from: number, count: number, onDone: (do
   return outcomes;
 }
 
-async function soakPhase(target: Target, pid: number, backend: Backend, startedRssBytes: number): Promise<Figures['soak']> {
+async function soakPhase(target: Target, pid: number, backend: Backend, startedRssBytes: number, inspector: Inspector): Promise<Figures['soak']> {
   const start = outside(pid);
   const warmup = await runMixed(target, 0, WARMUP_REQUESTS, () => undefined);
-  const baseline = await settle(pid, target.url, target.key);
+  const baseline = await settle(pid, target.url, target.key, { collectGarbage: inspector.collectGarbage });
   const before = await backend.stats();
   const samples: Figures['soak']['samples'] = [];
   let peakRss = baseline.rssBytes;
@@ -229,7 +230,7 @@ async function soakPhase(target: Target, pid: number, backend: Backend, startedR
     peakRss = Math.max(peakRss, now.rssBytes);
     if (done % 100 === 0) samples.push({ done, ...now });
   });
-  const after = await settle(pid, target.url, target.key);
+  const after = await settle(pid, target.url, target.key, { collectGarbage: inspector.collectGarbage });
   const upstream = await backend.stats();
   const byKind = Object.fromEntries(KINDS.map((k) => [k, { sent: outcomes.filter((o) => o.kind === k).length, ok: outcomes.filter((o) => o.kind === k && o.ok).length }])) as Record<Kind, { sent: number; ok: number }>;
   const failures = outcomes.filter((o) => !o.ok);
@@ -283,7 +284,10 @@ async function main(): Promise<void> {
   if (process.env.BENCH_NO_BUILD !== '1') await execa('npx', ['tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
   const loadAtStart = loadavg();
   const backend = await startBackend();
-  const proxy = await startProxyProcess(['proxy', '--upstream', backend.url, '--flavor', 'mlx-lm', '--model', 'bench-model', '--context', '262144'], { PATH: process.env.PATH ?? '' });
+  const inspectPort = await getPort();
+  // The inspector is how the bench forces a GC in the proxy before it reads memory (see connectInspector).
+  const proxy = await startProxyProcess(['proxy', '--upstream', backend.url, '--flavor', 'mlx-lm', '--model', 'bench-model', '--context', '262144'], { NODE_OPTIONS: `--inspect=127.0.0.1:${inspectPort}` });
+  const inspector = await connectInspector(inspectPort);
   const pid = proxy.child.pid!;
   const startedRssBytes = outside(pid).rssBytes;
   const target: Target = { url: proxy.env.ANTHROPIC_BASE_URL, key: proxy.env.ANTHROPIC_API_KEY, dispatcher: clientPool(1) };
@@ -291,7 +295,7 @@ async function main(): Promise<void> {
     console.error(`load: ${LOAD_STREAMS} concurrent streams × ${LOAD_ROUNDS} rounds, then one at a time …`);
     const load = await loadPhase(target, backend.url);
     console.error(`soak: ${WARMUP_REQUESTS} warm-up + ${SOAK_REQUESTS} mixed requests, ${SOAK_CONCURRENCY} at a time …`);
-    const soak = await soakPhase(target, pid, backend, startedRssBytes);
+    const soak = await soakPhase(target, pid, backend, startedRssBytes, inspector);
     const figures: Figures = { load, soak };
     const results: ReliabilityResults = {
       schema: 'anyclaude-reliability/1',
@@ -313,6 +317,7 @@ async function main(): Promise<void> {
     }
     if (results.verdicts.some((v) => !v.pass)) process.exitCode = 1;
   } finally {
+    inspector.close();
     proxy.child.kill('SIGTERM');
     await proxy.child;
     await backend.close();

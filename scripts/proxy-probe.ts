@@ -4,7 +4,7 @@
  * and a wait for it to go idle. Shared by the reliability bench and the soak-leak test.
  */
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
-import { request } from 'undici';
+import { request, WebSocket, type MessageEvent } from 'undici';
 import type { ProcessStats } from '../src/proxy/process-stats.js';
 
 export interface Probe {
@@ -16,6 +16,16 @@ export interface Probe {
   inFlight: number;
   /** How long the wait for idle took. */
   settledMs: number;
+  /** A full garbage collection ran (through the inspector) before the figures were read. */
+  gcForced: boolean;
+}
+
+export interface SettleOptions {
+  /** How long the fd count must hold still (default 6 s: see `settle`). */
+  quietMs?: number;
+  limitMs?: number;
+  /** Run before the figures are read, once idle: see `connectInspector`. */
+  collectGarbage?: () => Promise<void>;
 }
 
 /** RSS and open fds of a process, read from /proc as `ps` and `ls -l /proc/<pid>/fd` would. */
@@ -57,7 +67,8 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
  * until the backend drops them, after Node's default 5 s: hence 6 s of quiet by default.
  * Clients must have closed their own connections first.
  */
-export async function settle(pid: number, url: string, key: string, quietMs = 6_000, limitMs = 30_000): Promise<Probe> {
+export async function settle(pid: number, url: string, key: string, options: SettleOptions = {}): Promise<Probe> {
+  const { quietMs = 6_000, limitMs = 30_000 } = options;
   const started = Date.now();
   let last = -1;
   let stableSince = Date.now();
@@ -68,7 +79,56 @@ export async function settle(pid: number, url: string, key: string, quietMs = 6_
     last = seen.fds;
     const view = await inside(url, key);
     const idle = (view.process.activeResources.TCPSocketWrap ?? 0) <= 1 && view.inFlight === 0 && Date.now() - stableSince >= quietMs;
-    if (idle || Date.now() - started > limitMs) return { ...seen, inside: view.process, inFlight: view.inFlight, settledMs: Date.now() - started };
+    if (idle || Date.now() - started > limitMs) {
+      if (options.collectGarbage === undefined) return { ...seen, inside: view.process, inFlight: view.inFlight, settledMs: Date.now() - started, gcForced: false };
+      await options.collectGarbage();
+      await sleep(500); // the allocator hands freed pages back after the collection
+      const collected = outside(pid);
+      const after = await inside(url, key);
+      return { ...collected, inside: after.process, inFlight: after.inFlight, settledMs: Date.now() - started, gcForced: true };
+    }
     await sleep(250);
   }
+}
+
+export interface Inspector {
+  collectGarbage(): Promise<void>;
+  close(): void;
+}
+
+/**
+ * Full garbage collections on demand in a process started with `NODE_OPTIONS=--inspect=127.0.0.1:<port>`
+ * (the CLI has no --expose-gc): HeapProfiler.collectGarbage over the inspector's WebSocket.
+ * Without it, an idle proxy's heap still holds the garbage of its last requests, and RSS says
+ * more about V8's heap sizing than about leaks.
+ */
+export async function connectInspector(port: number): Promise<Inspector> {
+  const list = await request(`http://127.0.0.1:${port}/json/list`);
+  const address = ((await list.body.json()) as Array<{ webSocketDebuggerUrl?: string }>)[0]?.webSocketDebuggerUrl;
+  if (address === undefined) throw new Error(`the inspector on port ${port} lists no target`);
+  const socket = new WebSocket(address);
+  await new Promise<void>((resolve, reject) => {
+    socket.addEventListener('open', () => resolve());
+    socket.addEventListener('error', () => reject(new Error(`could not connect to the inspector at ${address}`)));
+  });
+  let nextId = 1;
+  const call = (method: string): Promise<void> =>
+    new Promise((resolve) => {
+      const id = nextId++;
+      const onMessage = (event: MessageEvent): void => {
+        if ((JSON.parse(String(event.data)) as { id?: number }).id !== id) return;
+        socket.removeEventListener('message', onMessage);
+        resolve();
+      };
+      socket.addEventListener('message', onMessage);
+      socket.send(JSON.stringify({ id, method }));
+    });
+  return {
+    // Twice: the first pass runs finalizers and clears weak references whose targets the second frees.
+    collectGarbage: async () => {
+      await call('HeapProfiler.collectGarbage');
+      await call('HeapProfiler.collectGarbage');
+    },
+    close: () => socket.close(),
+  };
 }
