@@ -90,6 +90,9 @@ const resources = (r: Record<string, number>): string =>
     .map(([k, n]) => `${k} ${n}`)
     .join(', ');
 
+const GC_NOTE =
+  'Before each idle reading a full garbage collection is forced through the Node inspector (the proxy runs with `NODE_OPTIONS=--inspect`; the CLI has no `--expose-gc`), so memory figures are what the proxy still holds, not garbage waiting for a collection.';
+
 const KIND_WORDS: Record<Kind, string> = {
   stream: 'streamed text, echoed exactly',
   json: 'non-streamed text, echoed exactly',
@@ -142,7 +145,7 @@ export function renderReliability(r: ReliabilityResults, format: 'table' | 'mark
     table(LATENCY_HEADER, latencyRows(load), md),
     load.failures.length > 0 ? `First failures: ${load.failures.join('; ')}` : '',
     md ? '## Soak' : 'SOAK',
-    md ? `${soak.warmupRequests} warm-up requests, a baseline taken once idle, then ${soak.requests} requests of mixed kinds, ${soak.concurrency} at a time, across ${soak.sessions} sessions and the three request shapes; then idle again and compared. RSS and open fds are read from \`/proc/<pid>\` of the proxy process; live handles and timers are \`process.getActiveResourcesInfo()\` as \`GET /_anyclaude/status\` reports them (the status request's own socket included, alike in both). ${soak.baseline.gcForced && soak.after.gcForced ? 'Before each idle reading a full garbage collection is forced through the Node inspector (the proxy runs with \`NODE_OPTIONS=--inspect\`; the CLI has no \`--expose-gc\`), so memory figures are what the proxy still holds, not garbage waiting for a collection.' : 'No garbage collection was forced, so idle memory includes garbage not yet collected.'}` : '',
+    md ? `${soak.warmupRequests} warm-up requests, a baseline taken once idle, then ${soak.requests} requests of mixed kinds, ${soak.concurrency} at a time, across ${soak.sessions} sessions and the three request shapes; then idle again and compared. RSS and open fds are read from \`/proc/<pid>\` of the proxy process; live handles and timers are \`process.getActiveResourcesInfo()\` as \`GET /_anyclaude/status\` reports them (the status request's own socket included, alike in both). ${soak.baseline.gcForced && soak.after.gcForced ? GC_NOTE : 'No garbage collection was forced, so idle memory includes garbage not yet collected.'}` : '',
     table(KIND_HEADER, kindRows(soak), md),
     `Backend requests served: ${soak.backendServed}; backend requests closed because the client left: ${soak.backendAborted}.`,
     table(MEMORY_HEADER, memoryRows(soak), md),
