@@ -81,16 +81,28 @@ export interface WriteFaultWords {
   recovered(lost: number): string;
 }
 
-/** One line when a kind of write starts failing, one when it works again; silence in between. */
+/** After a failure was said, another within this long stays quiet (a disk with a few bytes left fails and recovers by turns). */
+export const QUIET_MS = 10 * 60_000;
+
+/**
+ * One line when a kind of write starts failing, one when it works again; silence in between. A
+ * disk on the edge (small writes fit, large ones do not) would flip between the two on every
+ * request, so after a failure was said the next one is said only QUIET_MS later, and a recovery
+ * only when its failure was said.
+ */
 export class WriteFaultReporter {
   readonly #say: (line: string) => void;
   readonly #words: WriteFaultWords;
+  readonly #now: () => number;
   #lost = 0;
   #failing = false;
+  #said = false;
+  #quietUntil = 0;
 
-  constructor(words: WriteFaultWords, say: (line: string) => void) {
+  constructor(words: WriteFaultWords, say: (line: string) => void, now: () => number = Date.now) {
     this.#words = words;
     this.#say = say;
+    this.#now = now;
   }
 
   get failing(): boolean {
@@ -101,6 +113,9 @@ export class WriteFaultReporter {
     this.#lost += 1;
     if (this.#failing) return;
     this.#failing = true;
+    if (this.#now() < this.#quietUntil) return;
+    this.#said = true;
+    this.#quietUntil = this.#now() + QUIET_MS;
     this.#say(this.#words.failed(error));
   }
 
@@ -108,6 +123,8 @@ export class WriteFaultReporter {
     if (!this.#failing) return;
     const lost = this.#lost;
     this.#failing = false;
+    if (!this.#said) return;
+    this.#said = false;
     this.#lost = 0;
     this.#say(this.#words.recovered(lost));
   }
