@@ -72,5 +72,7 @@ describe('hostile folder names reach no shell', () => {
     // Claude Code ran in the project folder: its per-project state is keyed by that path.
     expect(await readdir(join(home, 'claude-config', 'projects'))).toHaveLength(1);
     expect((await psList()).filter((p) => (p.cmd ?? '').includes(base) && !(p.cmd ?? '').includes('<defunct>'))).toEqual([]);
+    // Kept when an assertion above failed, to look at.
+    await rm(base, { recursive: true, force: true });
   }, 300_000);
 });

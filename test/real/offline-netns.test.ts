@@ -11,7 +11,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
 import psList from 'ps-list';
-import { mkdir, mkdtemp, readFile, symlink } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BIN } from '../support/cli.js';
@@ -72,5 +72,6 @@ describe.skipIf(cannotUnshare !== undefined)('anyclaude up --demo with no networ
     expect(log).toMatch(/req\s+200\s+mlx-lm/);
     const left = (await psList()).filter((p) => (p.cmd ?? '').includes(home) && !(p.cmd ?? '').includes('<defunct>'));
     expect(left).toEqual([]);
+    await rm(userHome, { recursive: true, force: true });
   }, 300_000);
 });
