@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
 import { CoreEvents } from '../src/core/events.js';
 import { mlxLmBackend } from '../src/backends/mlx-lm-backend.js';
+import { cpuShare } from '../src/supervisor/cpu-time.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const HOME = process.env.ANYCLAUDE_HOME ?? join(ROOT, '.cache/anyclaude-home');
@@ -54,14 +55,14 @@ function longPrompt(tokens: number): string {
   return Array.from({ length: tokens }, (_, i) => words[i % words.length]).join(' ');
 }
 
-async function longRequest(url: string, promptTokens: number, maxTokens: number): Promise<{ totalMs: number; firstByteMs: number; promptTokens: number | undefined; outputTokens: number | undefined }> {
+async function longRequest(url: string, promptTokens: number, maxTokens: number, ask: string): Promise<{ totalMs: number; firstByteMs: number; promptTokens: number | undefined; outputTokens: number | undefined }> {
   const started = performance.now();
   const response = await request(`${url}/v1/chat/completions`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({
       model: MODEL,
-      messages: [{ role: 'user', content: `${longPrompt(promptTokens)}\nCount from 1 to 1000, one number per line.` }],
+      messages: [{ role: 'user', content: `${longPrompt(promptTokens)}\n${ask}` }],
       max_tokens: maxTokens,
       stream: true,
       stream_options: { include_usage: true },
@@ -80,6 +81,15 @@ async function longRequest(url: string, promptTokens: number, maxTokens: number)
   return { totalMs: performance.now() - started, firstByteMs, promptTokens: prompt === null ? undefined : Number(prompt[1]), outputTokens: output === null ? undefined : Number(output[1]) };
 }
 
+/** The server's share of a core, second by second, until `busy` settles: what the health check's busy test sees. */
+async function cpuWhile(pid: number, busy: Promise<unknown>): Promise<number[]> {
+  const shares: number[] = [];
+  let done = false;
+  void busy.finally(() => (done = true));
+  while (!done) shares.push((await cpuShare(pid, 1_000, new AbortController().signal)) ?? NaN);
+  return shares.sort((a, b) => a - b);
+}
+
 function summary(samples: Sample[], path: string): string {
   const mine = samples.filter((s) => s.path === path);
   const ms = mine.map((s) => s.ms).sort((a, b) => a - b);
@@ -93,20 +103,23 @@ async function main(): Promise<void> {
   const backend = await mlxLmBackend.start({ model: MODEL }, { home: HOME, events });
   try {
     const url = backend.info.url;
-    const idle = await probeWhile(url, new Promise((resolve) => setTimeout(resolve, 3_000)));
-    console.log('idle:');
+    const idleFor = new Promise((resolve) => setTimeout(resolve, 3_000));
+    const [idle, idleCpu] = await Promise.all([probeWhile(url, idleFor), cpuWhile(backend.status().pid ?? 0, idleFor)]);
+    console.log(`idle: CPU of the server, per second: max ${Math.round((idleCpu.at(-1) ?? NaN) * 100)}% of a core`);
     console.log(`  ${summary(idle, '/health')}`);
     console.log(`  ${summary(idle, '/v1/models')}`);
-    for (const [label, prompt, output] of [
-      ['prefilling', PROMPT_TOKENS, 4],
-      ['decoding', 10, DECODE_TOKENS],
+    for (const [label, prompt, output, ask] of [
+      ['prefilling', PROMPT_TOKENS, 4, 'Say ok.'],
+      ['decoding', 0, DECODE_TOKENS, 'Write a long story about a cat who travels around the world, in many chapters.'],
     ] as const) {
-      const busy = longRequest(url, prompt, output);
-      const during = await probeWhile(url, busy);
+      const busy = longRequest(url, prompt, output, ask);
+      const [during, cpu] = await Promise.all([probeWhile(url, busy), cpuWhile(backend.status().pid ?? 0, busy)]);
       const result = await busy;
       console.log(`${label}: ${result.promptTokens ?? '?'} tokens in, ${result.outputTokens ?? '?'} out, done after ${Math.round(result.totalMs)} ms`);
       console.log(`  ${summary(during, '/health')}`);
       console.log(`  ${summary(during, '/v1/models')}`);
+      const pct = (q: number): string => `${Math.round((cpu[Math.floor(q * (cpu.length - 1))] ?? NaN) * 100)}%`;
+      console.log(`  CPU of the server, per second: min ${pct(0)}, median ${pct(0.5)} of a core (busy means >= 10%)`);
     }
   } finally {
     await backend.stop();
