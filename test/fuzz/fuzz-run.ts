@@ -44,10 +44,22 @@ export const FUZZ_TIMEOUT_MS = Math.max(120_000, FUZZ_RUNS * 10);
  * Runs one property at the configured size. On failure it throws fast-check's report (the
  * shrunk counterexample, seed and path) plus the command that replays exactly that case.
  */
-export function checkProperty<Ts>(file: string, name: string, property: fc.IProperty<Ts>, runsFactor = 1): void {
-  const params: fc.Parameters<Ts> = { numRuns: Math.ceil(FUZZ_RUNS * runsFactor), seed: FUZZ_SEED };
+export function checkProperty<Ts>(file: string, name: string, property: fc.IProperty<Ts>): void {
+  report(file, name, fc.check(property, parameters<Ts>()));
+}
+
+/** The same for a property whose predicate is async. */
+export async function checkAsyncProperty<Ts>(file: string, name: string, property: fc.IAsyncProperty<Ts>): Promise<void> {
+  report(file, name, await fc.check(property, parameters<Ts>()));
+}
+
+function parameters<Ts>(): fc.Parameters<Ts> {
+  const params: fc.Parameters<Ts> = { numRuns: FUZZ_RUNS, seed: FUZZ_SEED };
   if (FUZZ_PATH !== undefined) params.path = FUZZ_PATH;
-  const details = fc.check(property, params);
+  return params;
+}
+
+function report<Ts>(file: string, name: string, details: fc.RunDetails<Ts>): void {
   if (!details.failed) return;
   const replay =
     `FUZZ_SEED=${details.seed} FUZZ_PATH=${details.counterexamplePath ?? ''} ` +

@@ -41,9 +41,9 @@ export function fuzzText(options: TextOptions = {}): fc.Arbitrary<string> {
   const normal = fc.string({ unit: charUnit(surrogates), maxLength });
   if (!huge) return normal;
   const big = fc
-    .tuple(fc.string({ unit: charUnit(surrogates), minLength: 1, maxLength: 4 }), fc.integer({ min: 1_000, max: 12_000 }))
+    .tuple(fc.string({ unit: charUnit(surrogates), minLength: 1, maxLength: 4 }), fc.integer({ min: 1_000, max: 5_000 }))
     .map(([piece, times]) => piece.repeat(times));
-  return fc.oneof({ weight: 60, arbitrary: normal }, { weight: 1, arbitrary: big });
+  return fc.oneof({ weight: 80, arbitrary: normal }, { weight: 1, arbitrary: big });
 }
 
 /** A non-empty string (names, ids). */
