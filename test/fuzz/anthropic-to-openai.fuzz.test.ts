@@ -32,8 +32,11 @@ function translate(request: MessagesRequest, profile: UpstreamProfile): Translat
   try {
     return anthropicToOpenAI(request, { model: 'local-model', profile });
   } catch (error) {
-    if (error instanceof ApiError) return undefined;
-    throw error;
+    if (!(error instanceof ApiError)) throw error;
+    // A refusal is the client's fault and says what is wrong.
+    expect(error.status).toBe(400);
+    expect(error.message).not.toBe('');
+    return undefined;
   }
 }
 
@@ -145,13 +148,16 @@ describe('fuzz: Anthropic → OpenAI request translation', () => {
   it(
     'appending turns never changes the bytes earlier turns translated to, however Claude Code re-dresses them',
     () => {
-      checkProperty(FILE, 'appending turns', fc.property(prefixCaseArb, ({ options, base, more, dress, billing, flavor }) => {
+      checkProperty(FILE, 'appending turns', fc.property(prefixCaseArb, ({ options, later, base, more, dress, billing, flavor }) => {
         const profile = UPSTREAM_PROFILES[flavor];
         const history = stepsToMessages(base);
         const longer = stepsToMessages([...base, ...more]);
         const turn1 = accepted(buildRequest(options, history));
         const redressed = longer.map((m, i) => (i < history.length ? redress(m, dress[i % dress.length] ?? 0) : m));
-        const turn2 = accepted(buildRequest({ ...options, system: rebill(options['system'], billing) }, markNewest(redressed)));
+        // Sampling, tool_choice, thinking and max_tokens may change between turns; the system prompt and tools do not.
+        const turn2 = accepted(
+          buildRequest({ ...later, system: rebill(options['system'], billing), tools: options['tools'] }, markNewest(redressed), 2048),
+        );
         const t1 = translate(turn1, profile);
         const t2 = translate(turn2, profile);
         if (t1 === undefined || t2 === undefined) return;
@@ -174,6 +180,7 @@ describe('fuzz: Anthropic → OpenAI request translation', () => {
 
 const prefixCaseArb = fc.record({
   options: requestOptionsArb,
+  later: requestOptionsArb,
   base: conversationSteps(4),
   more: conversationSteps(3),
   /** Per message, a bit set of re-dressings (see redress). */
