@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import type { MessagesRequest } from './types.js';
+import { depthMessage, orphanToolResult, tooDeep } from './limits.js';
 
 const cacheControl = z.looseObject({ type: z.string() }).optional();
 
@@ -25,7 +26,10 @@ const toolResultBlock = z.looseObject({
 });
 const thinkingBlock = z.looseObject({ type: z.literal('thinking'), thinking: z.string() });
 const redactedThinkingBlock = z.looseObject({ type: z.literal('redacted_thinking') });
-/** Block types we do not translate (documents, server tool results) are accepted and skipped. */
+/**
+ * Other block types pass the schema: an Anthropic-protocol upstream gets them unchanged, and for
+ * an OpenAI one the server refuses types no Anthropic document names (limits.ts `unknownBlock`).
+ */
 const otherBlock = z.looseObject({ type: z.string() }).refine(
   (b) => !['text', 'image', 'tool_use', 'tool_result', 'thinking', 'redacted_thinking'].includes(b.type),
   { message: 'malformed content block' },
@@ -90,15 +94,25 @@ function describe(error: z.ZodError): string {
 }
 
 export function parseMessagesRequest(body: unknown): ParseResult<MessagesRequest> {
+  const deep = tooDeep(body);
+  if (deep !== undefined) return { ok: false, error: depthMessage(deep) };
   const result = messagesRequest.safeParse(body);
+  if (!result.success) return { ok: false, error: describe(result.error) };
   // The schema is a looser mirror of MessagesRequest; translation re-checks what it reads.
-  return result.success ? { ok: true, value: result.data as unknown as MessagesRequest } : { ok: false, error: describe(result.error) };
+  return checked(result.data as unknown as MessagesRequest);
 }
 
 /** count_tokens takes the same body without `max_tokens`. */
 export function parseCountTokensRequest(body: unknown): ParseResult<MessagesRequest> {
+  const deep = tooDeep(body);
+  if (deep !== undefined) return { ok: false, error: depthMessage(deep) };
   const result = countTokensRequest.safeParse(body);
-  return result.success
-    ? { ok: true, value: { max_tokens: 1, ...result.data } as unknown as MessagesRequest }
-    : { ok: false, error: describe(result.error) };
+  if (!result.success) return { ok: false, error: describe(result.error) };
+  return checked({ max_tokens: 1, ...result.data } as unknown as MessagesRequest);
+}
+
+/** What holds whatever the upstream: every tool_result answers a call (Anthropic's own rule). */
+function checked(request: MessagesRequest): ParseResult<MessagesRequest> {
+  const orphan = orphanToolResult(request.messages);
+  return orphan === undefined ? { ok: true, value: request } : { ok: false, error: orphan };
 }

@@ -4,7 +4,7 @@
  * (DNS rebinding) likewise.
  */
 import type { IncomingMessage } from 'node:http';
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { ApiError } from './api-error.js';
 
 export function generateKey(): string {
@@ -37,9 +37,13 @@ export function checkKey(req: IncomingMessage, key: string): void {
   if (given === undefined) {
     throw new ApiError(401, 'authentication_error', 'missing API key: send the key anyclaude printed as x-api-key or Authorization: Bearer');
   }
-  const a = Buffer.from(given);
-  const b = Buffer.from(key);
-  if (a.length !== b.length || !timingSafeEqual(a, b)) {
+  if (!sameKey(given, key)) {
     throw new ApiError(401, 'authentication_error', 'invalid API key: use the key anyclaude printed for this run');
   }
+}
+
+/** Constant time whatever the lengths: digests of equal size are compared, so a wrong key's length leaks nothing either. */
+export function sameKey(given: string, key: string): boolean {
+  const digest = (text: string): Buffer => createHash('sha256').update(text, 'utf8').digest();
+  return timingSafeEqual(digest(given), digest(key));
 }

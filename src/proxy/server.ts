@@ -3,9 +3,10 @@
  * Listens on 127.0.0.1 only; every endpoint but `/` needs the run's key.
  */
 import { z } from 'zod';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { MessagesRequest } from '../anthropic/types.js';
 import { parseCountTokensRequest, parseMessagesRequest } from '../anthropic/request-schema.js';
 import { CoreEvents } from '../core/events.js';
@@ -13,6 +14,8 @@ import { anthropicToOpenAI } from '../translate/anthropic-to-openai.js';
 import { ApiError, badRequest } from './api-error.js';
 import { anthropicExchange, promptSegments } from './anthropic-exchange.js';
 import { checkKey, checkOrigin, generateKey } from './auth.js';
+import { readBody } from './read-body.js';
+import { unknownBlock } from '../anthropic/limits.js';
 import { sendJsonError, type Exchange, type ExchangeDeps } from './exchange.js';
 import { PrefixTracker, type RequestMetrics } from './metrics.js';
 import { openaiExchange } from './openai-exchange.js';
@@ -48,6 +51,10 @@ export interface ProxyOptions {
   control?: ProxyControl;
   /** `compact` (default): a prompt past the window is refused so Claude Code compacts; `window`: its oldest turns are dropped. */
   contextStrategy?: ContextStrategy;
+  /** A client must send all request headers within this (default 30 s, or ANYCLAUDE_HEADERS_TIMEOUT_MS): slow-loris clients are cut off with a 408. */
+  headersTimeoutMs?: number;
+  /** ... and the whole request, body included (default 120 s, or ANYCLAUDE_REQUEST_TIMEOUT_MS; Claude Code's arrive in milliseconds over loopback). */
+  requestTimeoutMs?: number;
 }
 
 /** What the run behind the proxy answers to its control endpoints. */
@@ -83,8 +90,9 @@ export interface Proxy {
   close(): Promise<void>;
 }
 
-const BODY_LIMIT = 64 * 1024 * 1024;
 const RECENT_LIMIT = 50;
+const DEFAULT_HEADERS_TIMEOUT_MS = 30_000;
+const DEFAULT_REQUEST_TIMEOUT_MS = 120_000;
 
 export async function startProxy(options: ProxyOptions): Promise<Proxy> {
   if (options.upstreams.length === 0) throw new Error('startProxy needs at least one upstream');
@@ -114,14 +122,14 @@ export async function startProxy(options: ProxyOptions): Promise<Proxy> {
   events.on('request:end', (m) => state.recordEnd(m));
   const gate = new WarmupGate(events, options.warmupGraceMs);
 
-  const server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, (req, res) => {
+  const server = createServer(serverOptions(options), (req, res) => {
     void route(req, res, { key, deps, state, gate, observe: options.observeRequest, control: options.control }).catch((error: unknown) => {
       events.log('error', 'proxy', `unhandled: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
       sendJsonError(res, new ApiError(500, 'api_error', 'internal proxy error; see the anyclaude log'));
     });
   });
-  // A client that sends garbage must not take the proxy down.
-  server.on('clientError', (_error, socket) => socket.destroy());
+  // A client that sends garbage or dawdles must not take the proxy down: it gets an answer, then the door.
+  server.on('clientError', (error, socket) => answerClientError(error, socket));
   await listen(server, options.port ?? 0);
   const port = (server.address() as AddressInfo).port;
   const url = `http://127.0.0.1:${port}`;
@@ -140,6 +148,47 @@ export async function startProxy(options: ProxyOptions): Promise<Proxy> {
     setUpstream: (upstream) => state.put(upstream),
     close: () => close(server),
   };
+}
+
+/**
+ * Node enforces both limits from a timer that runs every `connectionsCheckingInterval`, so that
+ * runs at a tenth of the shorter one: a slow client is cut off within about 10 % of its limit.
+ * A missing Host is left to `checkOrigin`, which answers it in Anthropic format.
+ */
+function serverOptions(options: ProxyOptions): ServerOptions {
+  const headersTimeout = options.headersTimeoutMs ?? envMs('ANYCLAUDE_HEADERS_TIMEOUT_MS') ?? DEFAULT_HEADERS_TIMEOUT_MS;
+  // Node requires requestTimeout ≥ headersTimeout.
+  const requestTimeout = Math.max(headersTimeout, options.requestTimeoutMs ?? envMs('ANYCLAUDE_REQUEST_TIMEOUT_MS') ?? DEFAULT_REQUEST_TIMEOUT_MS);
+  return {
+    keepAliveTimeout: 65_000,
+    headersTimeout,
+    requestTimeout,
+    connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(headersTimeout / 10))),
+    requireHostHeader: false,
+  };
+}
+
+function envMs(name: string): number | undefined {
+  const value = Number(process.env[name]);
+  return Number.isInteger(value) && value > 0 ? value : undefined;
+}
+
+/** A real HTTP answer in Anthropic format where the socket still takes one: 408 for a timeout, 400 for bytes that are not HTTP. */
+function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
+  if (!socket.writable || (socket as Socket).bytesWritten > 0) {
+    socket.destroy();
+    return;
+  }
+  const timeout = error.code === 'ERR_HTTP_REQUEST_TIMEOUT';
+  const apiError = timeout
+    ? new ApiError(408, 'invalid_request_error', 'request not received in time: headers and body must arrive within the limits of anyclaude (slow client)')
+    : badRequest(`malformed HTTP request (${error.code ?? error.message})`);
+  const body = JSON.stringify(apiError.body());
+  const reason = timeout ? 'Request Timeout' : 'Bad Request';
+  socket.end(`HTTP/1.1 ${apiError.status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  const timer = setTimeout(() => socket.destroy(), 1_000);
+  timer.unref();
+  socket.once('close', () => clearTimeout(timer));
 }
 
 function listen(server: Server, port: number): Promise<void> {
@@ -262,6 +311,7 @@ async function messages(req: IncomingMessage, res: ServerResponse, ctx: RouteCon
   if (!parsed.ok) throw badRequest(parsed.error);
   const request = parsed.value;
   const upstream = ctx.state.select(request.model);
+  checkTranslatable(request, upstream);
   ctx.observe?.(request, req.headers, upstream);
   // Time held behind a warm-up is time the user waits: it counts in the request's TTFT.
   const startedAt = Date.now();
@@ -281,6 +331,13 @@ async function messages(req: IncomingMessage, res: ServerResponse, ctx: RouteCon
   } finally {
     admission.release();
   }
+}
+
+/** Translation would drop a block of a type no Anthropic document names; an Anthropic-protocol upstream gets it unchanged and decides. */
+function checkTranslatable(request: MessagesRequest, upstream: Upstream): void {
+  if (upstream.protocol === 'anthropic') return;
+  const unknown = unknownBlock(request.messages);
+  if (unknown !== undefined) throw badRequest(unknown);
 }
 
 /** The request as `--context-strategy window` shortens it (unchanged under the default strategy or an unknown window). */
@@ -324,6 +381,7 @@ async function countTokens(req: IncomingMessage, res: ServerResponse, ctx: Route
   if (!parsed.ok) throw badRequest(parsed.error);
   const request: MessagesRequest = parsed.value;
   const upstream = ctx.state.select(request.model);
+  checkTranslatable(request, upstream);
   const model = upstream.model ?? request.model;
   const segments = upstream.protocol === 'openai' ? anthropicToOpenAI(request, { model, profile: upstream.profile }).segments : promptSegments(request);
   const estimate = await ctx.deps.counter.exact(model, segments);
@@ -364,15 +422,4 @@ function parseJson(text: string): unknown {
   } catch (error) {
     throw badRequest(`request body is not valid JSON: ${error instanceof Error ? error.message : String(error)}`);
   }
-}
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > BODY_LIMIT) throw new ApiError(413, 'request_too_large', `request body over ${BODY_LIMIT / 1024 / 1024} MiB`);
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }

@@ -32,6 +32,26 @@ const MAX_RATIO = 3;
 const DEFAULT_CHARS_PER_TOKEN = 3;
 /** Below this share of the window, a character estimate cannot change any decision. */
 const EXACT_FROM_SHARE = 0.5;
+/**
+ * Above this many characters per token of window, no tokenizer fits the text (p50k_base averages
+ * 3–5 on prose and code, 16 on its longest whitespace tokens): the prompt is refused without
+ * tiktoken, which takes ~0.8 s per MB of prose (10 MB: 8 s, measured).
+ */
+const FAR_CHARS_PER_TOKEN = 32;
+/** A segment this long is counted by characters even where exact is asked: no local window holds it, and tiktoken would block the proxy for seconds. */
+const EXACT_SEGMENT_LIMIT = 1024 * 1024;
+/**
+ * js-tiktoken's byte-pair merge is superlinear in the length of one regex piece (a run of letters,
+ * or of spaces): 16 KiB of one letter took 25 s, 4 KiB 1.4 s. A run this long is counted from its
+ * first RUN_SAMPLE characters, scaled; prose never has one, base64 and long lines lose ≤ 1 token.
+ */
+const LONG_RUN = /\S{256,}|\s{256,}/g;
+const LONG_RUN_TEST = /\S{256,}|\s{256,}/;
+const RUN_SAMPLE = 64;
+/** Text is encoded this many characters at a time, so the time budget is checked often. */
+const CHUNK = 8 * 1024;
+/** The most one `exact` call spends in tiktoken (a 1 MB prompt is ~0.8 s of it); the rest is extrapolated. */
+const EXACT_BUDGET_MS = 500;
 
 export interface PromptEstimate {
   /** Calibrated estimate of what the backend will count. */
@@ -53,6 +73,7 @@ export class TokenCounter {
     const chars = segments.reduce((n, s) => n + s.length, 0);
     const quick = Math.ceil(chars / (this.#charsPerToken.get(model) ?? DEFAULT_CHARS_PER_TOKEN));
     if (contextWindow === undefined || quick < contextWindow * EXACT_FROM_SHARE) return { tokens: quick, raw: undefined, chars };
+    if (chars > contextWindow * FAR_CHARS_PER_TOKEN) return { tokens: quick, raw: undefined, chars };
     return this.exact(model, segments);
   }
 
@@ -60,7 +81,8 @@ export class TokenCounter {
   async exact(model: string, segments: readonly string[]): Promise<PromptEstimate> {
     const enc = encoder ?? (await loadEncoder());
     let raw = 0;
-    for (const segment of segments) raw += this.#countSegment(enc, segment);
+    const deadline = performance.now() + EXACT_BUDGET_MS;
+    for (const segment of segments) raw += this.#countSegment(enc, segment, deadline);
     const chars = segments.reduce((n, s) => n + s.length, 0);
     return { tokens: Math.ceil(raw * (this.#ratio.get(model) ?? 1)), raw, chars };
   }
@@ -76,7 +98,7 @@ export class TokenCounter {
     return this.#ratio.get(model);
   }
 
-  #countSegment(enc: Encoder, segment: string): number {
+  #countSegment(enc: Encoder, segment: string, deadline: number): number {
     const hit = this.#memo.get(segment);
     if (hit !== undefined) {
       // Refresh recency so the system prompt and tools never age out.
@@ -84,12 +106,59 @@ export class TokenCounter {
       this.#memo.set(segment, hit);
       return hit;
     }
-    const count = enc.encode(segment).length;
+    const count = segment.length > EXACT_SEGMENT_LIMIT ? Math.ceil(segment.length / DEFAULT_CHARS_PER_TOKEN) : encodedLength(enc, segment, deadline);
     if (segment.length > 256) {
       this.#memo.set(segment, count);
       if (this.#memo.size > MEMO_LIMIT) this.#memo.delete(this.#memo.keys().next().value as string);
     }
     return count;
+  }
+}
+
+/**
+ * tiktoken's count within a time budget: long runs of one character class are counted from a
+ * sample (see LONG_RUN), the rest in chunks cut at whitespace; once `deadline` passes, what is
+ * left is counted at the rate measured so far.
+ */
+function encodedLength(enc: Encoder, text: string, deadline: number): number {
+  if (text.length <= CHUNK && !LONG_RUN_TEST.test(text)) return enc.encode(text).length;
+  let tokens = 0;
+  let counted = 0;
+  for (const piece of pieces(text)) {
+    if (performance.now() > deadline) {
+      const rate = counted === 0 ? 1 / DEFAULT_CHARS_PER_TOKEN : tokens / counted;
+      return Math.ceil(tokens + (text.length - counted) * rate);
+    }
+    if (piece.long) {
+      const sample = piece.text.slice(0, RUN_SAMPLE);
+      tokens += Math.ceil((enc.encode(sample).length * piece.text.length) / sample.length);
+    } else tokens += enc.encode(piece.text).length;
+    counted += piece.text.length;
+  }
+  return tokens;
+}
+
+function* pieces(text: string): Generator<{ text: string; long: boolean }> {
+  let from = 0;
+  for (const run of text.matchAll(LONG_RUN)) {
+    yield* chunks(text.slice(from, run.index));
+    yield { text: run[0], long: true };
+    from = run.index + run[0].length;
+  }
+  yield* chunks(text.slice(from));
+}
+
+/** Pieces of at most CHUNK characters, cut after whitespace where there is some. */
+function* chunks(text: string): Generator<{ text: string; long: boolean }> {
+  let from = 0;
+  while (from < text.length) {
+    let to = Math.min(text.length, from + CHUNK);
+    if (to < text.length) {
+      const space = text.slice(from, to).search(/\s\S*$/);
+      if (space > 0) to = from + space + 1;
+    }
+    yield { text: text.slice(from, to), long: false };
+    from = to;
   }
 }
 

@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtemp, readdir, readFile, stat } from 'node:fs/promises';
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startHarness, type Harness } from '../support/proxy-harness.js';
@@ -16,6 +17,28 @@ function rawRequest(port: number, headers: Record<string, string>): Promise<{ st
     req.on('error', reject);
     req.end();
   });
+}
+
+/** A request head written byte for byte (e.g. without any Host) with `connection: close`, answered over a raw socket. */
+function socketRequest(port: number, head: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => socket.write(head));
+    let text = '';
+    socket.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    socket.on('error', reject);
+    socket.on('close', () => {
+      const end = text.indexOf('\r\n\r\n');
+      const raw = text.slice(end + 4);
+      // A chunked body: size lines between the pieces.
+      const body = /transfer-encoding: chunked/i.test(text.slice(0, end)) ? raw.split('\r\n').filter((_, i) => i % 2 === 1).join('') : raw;
+      resolve({ status: Number(text.slice(9, 12)), body });
+    });
+  });
+}
+
+function expectAnthropicError(result: { status: number; body: string }, status: number, type: string): void {
+  expect(result.status).toBe(status);
+  expect(JSON.parse(result.body)).toMatchObject({ type: 'error', error: { type, message: expect.any(String) } });
 }
 
 describe('access control', () => {
@@ -54,6 +77,34 @@ describe('access control', () => {
   it('refuses any browser Origin with 403', async () => {
     const result = await rawRequest(h.proxy.port, { host: `127.0.0.1:${h.proxy.port}`, origin: 'https://example.com', 'x-api-key': h.proxy.key });
     expect(result.status).toBe(403);
+  });
+
+  it('refuses a wrong key of another length, and one differing only in its last character, with 401', async () => {
+    const host = `127.0.0.1:${h.proxy.port}`;
+    const last = h.proxy.key.at(-1) === 'A' ? 'B' : 'A';
+    for (const key of ['short', `${h.proxy.key}-and-more`, `${h.proxy.key.slice(0, -1)}${last}`]) {
+      expectAnthropicError(await rawRequest(h.proxy.port, { host, 'x-api-key': key }), 401, 'authentication_error');
+      expectAnthropicError(await rawRequest(h.proxy.port, { host, authorization: `Bearer ${key}` }), 401, 'authentication_error');
+    }
+  });
+
+  it('refuses a Host that only starts like loopback (127.0.0.1.evil.com) with 403', async () => {
+    expectAnthropicError(await rawRequest(h.proxy.port, { host: '127.0.0.1.evil.com', 'x-api-key': h.proxy.key }), 403, 'permission_error');
+    expectAnthropicError(await rawRequest(h.proxy.port, { host: `127.0.0.1.evil.com:${h.proxy.port}`, 'x-api-key': h.proxy.key }), 403, 'permission_error');
+  });
+
+  it('refuses a request with no Host header with 403, in Anthropic format', async () => {
+    const result = await socketRequest(h.proxy.port, `GET /v1/models HTTP/1.1\r\nx-api-key: ${h.proxy.key}\r\nconnection: close\r\n\r\n`);
+    expectAnthropicError(result, 403, 'permission_error');
+  });
+
+  it('accepts the IPv6 loopback Host [::1]', async () => {
+    const result = await rawRequest(h.proxy.port, { host: `[::1]:${h.proxy.port}`, 'x-api-key': h.proxy.key });
+    expect(result.status).toBe(200);
+  });
+
+  it('refuses Origin: null (sandboxed pages, file://) with 403', async () => {
+    expectAnthropicError(await rawRequest(h.proxy.port, { host: `127.0.0.1:${h.proxy.port}`, origin: 'null', 'x-api-key': h.proxy.key }), 403, 'permission_error');
   });
 });
 

@@ -1,0 +1,223 @@
+/**
+ * The malformed-request corpus (test/fixtures/malformed/, format in its README) against the real
+ * `anyclaude proxy` process in front of a scripted upstream, over real sockets: each case gets its
+ * 4xx in Anthropic format naming the problem, in bounded time, nothing reaches the backend, and
+ * the proxy serves the next requests, on the same kept-alive connection and on new ones.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readdirSync, readFileSync } from 'node:fs';
+import { Agent as HttpAgent, request as httpRequest } from 'node:http';
+import { connect } from 'node:net';
+import { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { Agent, request } from 'undici';
+import { startProxyProcess, type ProxyProcess } from '../support/cli.js';
+import { startScriptedUpstream, type ScriptedUpstream } from '../support/scripted-upstream.js';
+
+const CORPUS = fileURLToPath(new URL('../fixtures/malformed/', import.meta.url));
+const KEY = 'hostile-input-key';
+/** A hang guard, not a performance figure. */
+const BOUND_MS = 15_000;
+/** Short limits through the proxy's environment knobs, so the slow cases end in about a second. */
+const PROXY_ENV = { ANYCLAUDE_HEADERS_TIMEOUT_MS: '1000', ANYCLAUDE_REQUEST_TIMEOUT_MS: '4000' };
+
+interface Generate {
+  kind: 'nested-schema' | 'nested-input' | 'big-text' | 'over-limit';
+  depth?: number;
+  bytes?: number;
+  chunked?: boolean;
+}
+
+interface Case {
+  description: string;
+  request: {
+    path?: string;
+    body?: unknown;
+    bodyText?: string;
+    bodyBase64?: string;
+    generate?: Generate;
+    rawBase64?: string;
+    slow?: { part: 'headers' | 'body'; intervalMs: number };
+  };
+  expect: { status: number; type: string; messageContains: string[] };
+}
+
+interface Answer {
+  status: number;
+  body: string;
+  ms: number;
+}
+
+const cases: Array<[string, Case]> = readdirSync(CORPUS)
+  .filter((f) => f.endsWith('.json'))
+  .sort()
+  .map((f) => [f, JSON.parse(readFileSync(`${CORPUS}${f}`, 'utf8')) as Case]);
+
+const hello = { model: 'claude-x', max_tokens: 20, messages: [{ role: 'user', content: 'hi' }] };
+
+/** Built as text: JSON.stringify itself would recurse 10,000 levels. */
+function generated(g: Generate): Buffer | Readable {
+  const depth = g.depth ?? 0;
+  switch (g.kind) {
+    case 'nested-schema':
+      return Buffer.from(
+        `{"model":"claude-x","max_tokens":20,"messages":[{"role":"user","content":"hi"}],"tools":[{"name":"deep","input_schema":${'{"items":'.repeat(depth)}{}${'}'.repeat(depth)}}]}`,
+      );
+    case 'nested-input':
+      return Buffer.from(
+        '{"model":"claude-x","max_tokens":20,"messages":[{"role":"user","content":"go"},' +
+          `{"role":"assistant","content":[{"type":"tool_use","id":"t1","name":"deep","input":{"a":${'['.repeat(depth)}${']'.repeat(depth)}}}]},` +
+          '{"role":"user","content":[{"type":"tool_result","tool_use_id":"t1","content":"ok"}]}]}',
+      );
+    case 'big-text':
+      return Buffer.from(JSON.stringify({ ...hello, messages: [{ role: 'user', content: 'word '.repeat(Math.ceil((g.bytes ?? 0) / 5)) }] }));
+    case 'over-limit': {
+      const bytes = g.bytes ?? 0;
+      if (g.chunked !== true) return Buffer.alloc(bytes, 0x20);
+      // No Content-Length: undici sends a stream chunked.
+      const piece = Buffer.alloc(1024 * 1024, 0x20);
+      return Readable.from(
+        (function* () {
+          for (let sent = 0; sent < bytes; sent += piece.length) yield piece;
+        })(),
+      );
+    }
+  }
+}
+
+function bodyOf(c: Case): Buffer | Readable {
+  const r = c.request;
+  if (r.generate !== undefined) return generated(r.generate);
+  if (r.bodyBase64 !== undefined) return Buffer.from(r.bodyBase64, 'base64');
+  if (r.bodyText !== undefined) return Buffer.from(r.bodyText);
+  return Buffer.from(JSON.stringify(r.body));
+}
+
+async function viaUndici(base: string, agent: Agent, path: string, body: Buffer | Readable | string): Promise<Answer> {
+  const started = Date.now();
+  const response = await request(`${base}${path}`, {
+    method: 'POST',
+    dispatcher: agent,
+    headers: { 'x-api-key': KEY, 'content-type': 'application/json', 'anthropic-version': '2023-06-01' },
+    body,
+    headersTimeout: BOUND_MS,
+    bodyTimeout: BOUND_MS,
+  });
+  const text = await response.body.text();
+  return { status: response.statusCode, body: text, ms: Date.now() - started };
+}
+
+/** Bytes over a raw socket: the answer is whatever comes back before the server closes it. */
+function viaSocket(port: number, write: (socket: ReturnType<typeof connect>) => void): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const started = Date.now();
+    const socket = connect(port, '127.0.0.1');
+    let received = '';
+    const guard = setTimeout(() => socket.destroy(new Error(`no answer within ${BOUND_MS} ms`)), BOUND_MS);
+    socket.on('data', (chunk: Buffer) => (received += chunk.toString()));
+    socket.on('error', reject);
+    socket.on('close', () => {
+      clearTimeout(guard);
+      const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(received)?.[1] ?? 0);
+      resolve({ status, body: received.slice(received.indexOf('\r\n\r\n') + 4), ms: Date.now() - started });
+    });
+    socket.on('connect', () => write(socket));
+  });
+}
+
+/** Dribbles a request a byte at a time until the server hangs up. */
+function dribble(socket: ReturnType<typeof connect>, head: string, trickle: string, intervalMs: number): void {
+  socket.write(head);
+  let at = 0;
+  const timer = setInterval(() => {
+    if (socket.destroyed || !socket.writable) return clearInterval(timer);
+    socket.write(trickle[at++ % trickle.length]!);
+  }, intervalMs);
+  socket.on('close', () => clearInterval(timer));
+}
+
+function send(c: Case, base: string, port: number, agent: Agent): Promise<Answer> {
+  const r = c.request;
+  const path = r.path ?? '/v1/messages';
+  if (r.rawBase64 !== undefined) return viaSocket(port, (s) => s.write(Buffer.from(r.rawBase64!, 'base64')));
+  if (r.slow !== undefined) {
+    const { part, intervalMs } = r.slow;
+    const line = `POST ${path} HTTP/1.1\r\n`;
+    if (part === 'headers') return viaSocket(port, (s) => dribble(s, line, `Host: 127.0.0.1:${port}\r\nX-Padding: ${'a'.repeat(4096)}`, intervalMs));
+    const head = `${line}Host: 127.0.0.1:${port}\r\nx-api-key: ${KEY}\r\ncontent-type: application/json\r\ncontent-length: 100000\r\n\r\n`;
+    return viaSocket(port, (s) => dribble(s, head, JSON.stringify(hello), intervalMs));
+  }
+  return viaUndici(base, agent, path, bodyOf(c));
+}
+
+describe('hostile input against anyclaude proxy (test/fixtures/malformed/)', () => {
+  let upstream: ScriptedUpstream;
+  let proxy: ProxyProcess;
+  let base: string;
+  let port: number;
+  let keepAlive: Agent;
+
+  beforeAll(async () => {
+    upstream = await startScriptedUpstream({ flavor: 'mlx-lm', modelId: 'served-model' });
+    proxy = await startProxyProcess(['proxy', '--upstream', upstream.url, '--flavor', 'mlx-lm', '--model', 'served-model', '--context', '32768', '--key', KEY], PROXY_ENV);
+    base = proxy.env.ANTHROPIC_BASE_URL;
+    port = Number(new URL(base).port);
+    // One connection, kept alive: every case and the requests after it share it where HTTP allows.
+    keepAlive = new Agent({ connections: 1, keepAliveTimeout: 60_000 });
+  });
+
+  afterAll(async () => {
+    await keepAlive?.close();
+    proxy?.child.kill('SIGTERM');
+    await proxy?.child;
+    await upstream?.close();
+  });
+
+  it('has a corpus', () => {
+    expect(cases.length).toBeGreaterThanOrEqual(20);
+  });
+
+  it.each(cases)('%s', async (_file, c) => {
+    const before = upstream.chatRequests.length;
+    const answer = await send(c, base, port, keepAlive);
+    expect(answer.ms).toBeLessThan(BOUND_MS);
+    expect(answer.status, answer.body.slice(0, 300)).toBe(c.expect.status);
+    const body = JSON.parse(answer.body) as { type: string; error: { type: string; message: string } };
+    expect(body.type).toBe('error');
+    expect(body.error.type).toBe(c.expect.type);
+    for (const words of c.expect.messageContains) expect(body.error.message).toContain(words);
+    expect(upstream.chatRequests.length).toBe(before);
+
+    // The proxy keeps serving: twice on the kept-alive client (the old bug hung the second), once on a new connection.
+    for (const agent of [keepAlive, keepAlive, new Agent()]) {
+      const next = await viaUndici(base, agent, '/v1/messages', JSON.stringify(hello));
+      expect(next.status, next.body.slice(0, 300)).toBe(200);
+    }
+    expect(upstream.chatRequests.length).toBe(before + 3);
+  });
+
+  it('a refused over-limit body closes its connection, and a Node keep-alive agent carries on', async () => {
+    const agent = new HttpAgent({ keepAlive: true, maxSockets: 1 });
+    const post = (body: Buffer): Promise<{ status: number; connection: string | undefined; body: string }> =>
+      new Promise((resolve, reject) => {
+        const req = httpRequest(
+          { host: '127.0.0.1', port, path: '/v1/messages', method: 'POST', agent, headers: { 'x-api-key': KEY, 'content-type': 'application/json', 'content-length': body.length } },
+          (res) => {
+            let text = '';
+            res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, connection: res.headers.connection, body: text }));
+          },
+        );
+        req.on('error', reject);
+        req.end(body);
+      });
+    try {
+      const refused = await post(Buffer.alloc(70_000_000, 0x20));
+      expect(refused.status).toBe(413);
+      expect(refused.connection).toBe('close');
+      for (let i = 0; i < 3; i++) expect((await post(Buffer.from(JSON.stringify(hello)))).status).toBe(200);
+    } finally {
+      agent.destroy();
+    }
+  });
+});
