@@ -36,7 +36,8 @@ export type LivenessProbe = (signal: AbortSignal) => Promise<void>;
 export type BusyCheck = (signal: AbortSignal) => Promise<string | undefined>;
 
 export type HealthVerdict =
-  | { kind: 'ok' }
+  /** Back from degraded: `how` says why it counts as alive. */
+  | { kind: 'ok'; how: string }
   /** A probe failed, but the server is busy: alive, not counted as a failure. */
   | { kind: 'busy'; detail: string }
   | { kind: 'degraded'; reason: string }
@@ -158,14 +159,15 @@ export class HealthMonitor {
     const wasDegraded = this.#degradedAt !== undefined;
     this.#failures = 0;
     this.#degradedAt = undefined;
-    return wasDegraded ? { kind: 'ok' } : { kind: 'busy', detail: `its health check failed (${failure}) while it was busy (${busy}): not counted` };
+    const detail = `its health check failed (${failure}) while it was busy (${busy}): not counted`;
+    return wasDegraded ? { kind: 'ok', how: detail } : { kind: 'busy', detail };
   }
 
   #succeeded(): HealthVerdict | undefined {
     const wasDegraded = this.#degradedAt !== undefined;
     this.#failures = 0;
     this.#degradedAt = undefined;
-    return wasDegraded ? { kind: 'ok' } : undefined;
+    return wasDegraded ? { kind: 'ok', how: 'answers its health check again' } : undefined;
   }
 
   #failed(startedAt: number, what: string): HealthVerdict | undefined {

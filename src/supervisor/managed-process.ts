@@ -1,8 +1,8 @@
 /**
  * One supervised server process as an explicit state machine. start() and stop() take one lock,
  * so they never interleave; stop() first cancels whatever start or restart is waiting, so it never
- * waits behind a model that takes minutes to load. Backend-agnostic: adapters supply the command
- * and the readiness check.
+ * waits behind a model that takes minutes to load. Backend-agnostic: adapters supply the command,
+ * the readiness check and the liveness check (health-check.ts) that catches a live but hung server.
  */
 import { AnyclaudeError, errorMessage } from '../core/errors.js';
 import type { CoreEvents, LogEvent } from '../core/events.js';
@@ -93,6 +93,13 @@ function busyByCpu(pid: number, policy: HealthPolicy): BusyCheck {
     const share = await cpuShare(pid, Math.min(BUSY_WINDOW_MS, policy.intervalMs), signal);
     return share !== undefined && share >= BUSY_CPU_SHARE ? `using ${Math.round(share * 100)}% of a core` : undefined;
   };
+}
+
+/** A first crash warns, repeated ones are errors; going degraded warns, its growing silence is detail. */
+function stateLogLevel(previous: ServerState, state: ServerState): LogEvent['level'] {
+  if (state === 'crashed') return previous === 'crashed' ? 'error' : 'warn';
+  if (state === 'degraded') return previous === 'degraded' ? 'debug' : 'warn';
+  return 'info';
 }
 
 export class ManagedProcess {
@@ -264,7 +271,7 @@ export class ManagedProcess {
       this.#o.events?.log('debug', this.#o.name, verdict.detail);
     } else if (verdict.kind === 'ok') {
       if (this.#state !== 'degraded') return;
-      this.#o.events?.log('info', this.#o.name, 'answers its health check again');
+      this.#o.events?.log('info', this.#o.name, verdict.how);
       this.#setState('ready', undefined);
     } else if (verdict.kind === 'degraded') {
       this.#setState('degraded', verdict.reason);
@@ -356,7 +363,7 @@ export class ManagedProcess {
     if (!TRANSITIONS[previous].includes(state)) throw new Error(`${this.#o.name}: illegal state change ${previous} → ${state}`);
     this.#state = state;
     this.#reason = reason;
-    const level: LogEvent['level'] = state === 'crashed' ? (previous === 'crashed' ? 'error' : 'warn') : state === 'degraded' ? 'warn' : 'info';
+    const level = stateLogLevel(previous, state);
     this.#o.events?.log(level, this.#o.name, `${previous} → ${state}${reason === undefined ? '' : `: ${reason}`}`);
     for (const listener of this.#listeners) {
       try {

@@ -55,7 +55,7 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 
 describe('ManagedProcess liveness check', () => {
   it('marks a server that stops answering degraded, with why, and ready again once it answers', async () => {
-    const { p, changes, probes } = await watched();
+    const { p, changes, logged, probes } = await watched();
     await p.start();
     const pid = p.pid ?? 0;
     await waitFor('a few healthy probes', () => probes() >= 3);
@@ -71,6 +71,8 @@ describe('ManagedProcess liveness check', () => {
     expect(p.unavailableReason()).toBeUndefined();
     expect(p.pid).toBe(pid);
     expect(p.restarts).toBe(0);
+    expect(logged.some((e) => e.level === 'info' && e.message === 'answers its health check again')).toBe(true);
+    expect(logged.filter((e) => e.message.startsWith('degraded → degraded')).every((e) => e.level === 'debug')).toBe(true);
     const states = changes.map((c) => c.state);
     expect(states.slice(0, 3)).toEqual(['starting', 'ready', 'degraded']);
     expect(states.at(-1)).toBe('ready');
