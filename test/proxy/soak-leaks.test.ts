@@ -69,6 +69,7 @@ describe('soak: no leaked fds, handles or timers', () => {
     expect(after.inFlight).toBe(0);
     expect(after.fds).toBe(baseline.fds);
     expect(after.fdKinds).toEqual(baseline.fdKinds);
+    expect(baseline.inside.openFds).toBeGreaterThan(0);
     expect(after.inside.openFds).toBe(baseline.inside.openFds);
     expect(after.inside.activeResources).toEqual(baseline.inside.activeResources);
   });
