@@ -24,7 +24,7 @@ import { parseMessagesRequest } from '../src/anthropic/request-schema.js';
 import { anthropicToOpenAI, upstreamBody } from '../src/translate/anthropic-to-openai.js';
 import { UPSTREAM_PROFILES } from '../src/translate/upstream-profile.js';
 import { startProxyProcess } from '../test/support/cli.js';
-import { connectInspector, outside, settle, type Inspector } from './proxy-probe.js';
+import { connectInspector, cpuMs, outside, settle, type Inspector } from './proxy-probe.js';
 import { clientPool, expectedText, mixed, newNonce, pool, send, shapeBodies, withDirective, KINDS, type Body, type Directive, type Kind, type Outcome, type Target } from './reliability-workload.js';
 import { reliabilityMarkdown, renderReliability, RESULTS_FILE, REPORT_FILE, type Figures, type LatencyFigures, type ReliabilityResults, type Verdict } from './reliability-report.js';
 
@@ -155,7 +155,7 @@ function latencyFigures(direct: Timing[], proxied: Timing[]): LatencyFigures {
   };
 }
 
-async function loadPhase(target: Target, backendUrl: string): Promise<Figures['load']> {
+async function loadPhase(target: Target, backendUrl: string, pid: number): Promise<Figures['load']> {
   const slots = loadSlots();
   const proxyPool = clientPool(LOAD_STREAMS);
   const directPool = clientPool(LOAD_STREAMS);
@@ -169,12 +169,14 @@ async function loadPhase(target: Target, backendUrl: string): Promise<Figures['l
   const outcomes: Outcome[] = [];
   const direct: Timing[] = [];
   const proxied: Timing[] = [];
+  const cpuBefore = cpuMs(pid);
   for (let round = 0; round < LOAD_ROUNDS; round++) {
     direct.push(...(await Promise.all(slots.map((s) => sendDirect(backendUrl, directPool, s.body)))));
     const got = await Promise.all(slots.map(viaProxy));
     outcomes.push(...got);
     proxied.push(...got.map(asTiming));
   }
+  const cpuPerStream = (cpuMs(pid) - cpuBefore) / proxied.length;
   const singleDirect: Timing[] = [];
   const singleProxied: Timing[] = [];
   for (let pass = 0; pass < SINGLE_PASSES; pass++) {
@@ -197,6 +199,7 @@ async function loadPhase(target: Target, backendUrl: string): Promise<Figures['l
     errors: failures.length,
     crossTalk: outcomes.filter((o) => o.crossTalk).length,
     directErrors: directFailures,
+    cpuMsPerStream: cpuPerStream,
     failures: failures.slice(0, 5).map((o) => o.detail),
     concurrent: latencyFigures(direct, proxied),
     single: latencyFigures(singleDirect, singleProxied),
@@ -225,11 +228,13 @@ async function soakPhase(target: Target, pid: number, backend: Backend, startedR
   const before = await backend.stats();
   const samples: Figures['soak']['samples'] = [];
   let peakRss = baseline.rssBytes;
+  const cpuBefore = cpuMs(pid);
   const outcomes = await runMixed(target, WARMUP_REQUESTS, SOAK_REQUESTS, (done) => {
     const now = outside(pid);
     peakRss = Math.max(peakRss, now.rssBytes);
     if (done % 100 === 0) samples.push({ done, ...now });
   });
+  const cpuPerRequest = (cpuMs(pid) - cpuBefore) / SOAK_REQUESTS;
   const after = await settle(pid, target.url, target.key, { collectGarbage: inspector.collectGarbage });
   const upstream = await backend.stats();
   const byKind = Object.fromEntries(KINDS.map((k) => [k, { sent: outcomes.filter((o) => o.kind === k).length, ok: outcomes.filter((o) => o.kind === k && o.ok).length }])) as Record<Kind, { sent: number; ok: number }>;
@@ -244,6 +249,7 @@ async function soakPhase(target: Target, pid: number, backend: Backend, startedR
     unexpected: failures.length,
     crossTalk: outcomes.filter((o) => o.crossTalk).length,
     failures: failures.slice(0, 5).map((o) => `${o.kind}: ${o.detail}`),
+    cpuMsPerRequest: cpuPerRequest,
     backendServed: upstream.served - before.served,
     backendAborted: upstream.aborted - before.aborted,
     startedRssBytes,
@@ -293,7 +299,7 @@ async function main(): Promise<void> {
   const target: Target = { url: proxy.env.ANTHROPIC_BASE_URL, key: proxy.env.ANTHROPIC_API_KEY, dispatcher: clientPool(1) };
   try {
     console.error(`load: ${LOAD_STREAMS} concurrent streams × ${LOAD_ROUNDS} rounds, then one at a time …`);
-    const load = await loadPhase(target, backend.url);
+    const load = await loadPhase(target, backend.url, pid);
     console.error(`soak: ${WARMUP_REQUESTS} warm-up + ${SOAK_REQUESTS} mixed requests, ${SOAK_CONCURRENCY} at a time …`);
     const soak = await soakPhase(target, pid, backend, startedRssBytes, inspector);
     const figures: Figures = { load, soak };

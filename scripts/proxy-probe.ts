@@ -3,6 +3,7 @@
  * fds) and from inside (`GET /_anyclaude/status`: live handles and timers, requests in flight),
  * and a wait for it to go idle. Shared by the reliability bench and the soak-leak test.
  */
+import { execFileSync } from 'node:child_process';
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { request, WebSocket, type MessageEvent } from 'undici';
 import type { ProcessStats } from '../src/proxy/process-stats.js';
@@ -48,6 +49,17 @@ function fdKind(pid: number, fd: string): string | undefined {
   } catch {
     return undefined; // closed between the listing and the look
   }
+}
+
+let ticksPerSecond: number | undefined;
+
+/** CPU time (user + system) a process has used so far, in ms, from /proc/<pid>/stat. */
+export function cpuMs(pid: number): number {
+  ticksPerSecond ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name (which may hold spaces, in parentheses): state is the first, utime the 12th, stime the 13th.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / ticksPerSecond;
 }
 
 async function inside(url: string, key: string): Promise<{ process: ProcessStats; inFlight: number }> {

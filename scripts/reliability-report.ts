@@ -35,6 +35,8 @@ export interface Figures {
     errors: number;
     crossTalk: number;
     directErrors: number;
+    /** The proxy process's CPU time (user + system) over the concurrent rounds, per proxied stream. */
+    cpuMsPerStream: number;
     failures: string[];
     concurrent: LatencyFigures;
     single: LatencyFigures;
@@ -49,6 +51,8 @@ export interface Figures {
     unexpected: number;
     crossTalk: number;
     failures: string[];
+    /** The proxy process's CPU time over the soak, per request. */
+    cpuMsPerRequest: number;
     backendServed: number;
     backendAborted: number;
     /** Right after the proxy printed its ready lines. */
@@ -142,13 +146,13 @@ export function renderReliability(r: ReliabilityResults, format: 'table' | 'mark
     md && r.loadAverage[0]! > r.machine.cores ? `The machine was busy while this ran (load average ${r.loadAverage[0]!.toFixed(1)} on ${r.machine.cores} cores, from other work): figures under load include time spent waiting for a CPU, and vary from run to run.` : '',
     md ? '## Load' : `anyclaude reliability bench, ${r.date} (commit ${r.commit})\n${r.machine.label}, node ${r.machine.node}, load average ${r.loadAverage.map((n) => n.toFixed(2)).join(' ')} at start\n\nLOAD`,
     md ? `${load.streams} streaming requests at once through \`anyclaude proxy\`, shaped like ${load.streams / 4} Claude Code sessions working together (${Object.entries(load.shapes).map(([s, n]) => `${n} ${s}`).join(', ')}); ${load.rounds} rounds, then the same requests one at a time. Each reply is ${load.pieces} pieces built from a nonce in its own request and compared byte for byte. Added latency is the proxied request minus the same request sent straight to the backend in the same round (time to the first text byte, and to the end of the stream).` : '',
-    `${load.requests} proxied streams: ${load.errors} errors, ${load.crossTalk} replies with another request's bytes${load.directErrors > 0 ? `, ${load.directErrors} direct-to-backend failures` : ''}.`,
+    `${load.requests} proxied streams: ${load.errors} errors, ${load.crossTalk} replies with another request's bytes${load.directErrors > 0 ? `, ${load.directErrors} direct-to-backend failures` : ''}. The proxy used ${ms(load.cpuMsPerStream)} of CPU per stream under load (user + system, from /proc).`,
     table(LATENCY_HEADER, latencyRows(load), md),
     load.failures.length > 0 ? `First failures: ${load.failures.join('; ')}` : '',
     md ? '## Soak' : 'SOAK',
     md ? `${soak.warmupRequests} warm-up requests, a baseline taken once idle, then ${soak.requests} requests of mixed kinds, ${soak.concurrency} at a time, across ${soak.sessions} sessions and the three request shapes; then idle again and compared. RSS and open fds are read from \`/proc/<pid>\` of the proxy process; live handles and timers are \`process.getActiveResourcesInfo()\` as \`GET /_anyclaude/status\` reports them (the status request's own socket included, alike in both). ${soak.baseline.gcForced && soak.after.gcForced ? GC_NOTE : 'No garbage collection was forced, so idle memory includes garbage not yet collected.'}` : '',
     table(KIND_HEADER, kindRows(soak), md),
-    `Backend requests served: ${soak.backendServed}; backend requests closed because the client left: ${soak.backendAborted}.`,
+    `Backend requests served: ${soak.backendServed}; backend requests closed because the client left: ${soak.backendAborted}. The proxy used ${ms(soak.cpuMsPerRequest)} of CPU per request.`,
     table(MEMORY_HEADER, memoryRows(soak), md),
     soak.failures.length > 0 ? `First failures: ${soak.failures.join('; ')}` : '',
     md ? '## Verdicts' : 'VERDICTS',
