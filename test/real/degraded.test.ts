@@ -30,7 +30,7 @@ async function waitFor<T>(what: string, check: () => Promise<T | undefined>, tim
 describe('a managed mlx_lm.server that stops answering', () => {
   let user: string;
   let home: string;
-  let up: ProxyProcess | undefined;
+  let up: (ProxyProcess & { stderr: () => string }) | undefined;
   /** Every server pid seen, to be sure none is left running (or stopped) at the end. */
   const seen = new Set<number>();
 
@@ -45,13 +45,13 @@ describe('a managed mlx_lm.server that stops answering', () => {
     expect(result.exitCode, result.stderr).toBe(0);
     return result.stdout;
   };
-  const ask = async (): Promise<{ status: number; body: string }> => {
+  const ask = async (content = 'Say hi.'): Promise<{ status: number; body: string }> => {
     const env = up!.env;
     const response = await fetch(`${env.ANTHROPIC_BASE_URL}/v1/messages`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-api-key': env.ANTHROPIC_API_KEY },
-      body: JSON.stringify({ model: 'claude-sonnet-4-5', max_tokens: 8, messages: [{ role: 'user', content: 'Say hi.' }] }),
-      signal: AbortSignal.timeout(120_000),
+      body: JSON.stringify({ model: 'claude-sonnet-4-5', max_tokens: 8, messages: [{ role: 'user', content }] }),
+      signal: AbortSignal.timeout(240_000),
     });
     return { status: response.status, body: await response.text() };
   };
@@ -63,7 +63,10 @@ describe('a managed mlx_lm.server that stops answering', () => {
     await mkdir(home, { recursive: true });
     // The prepared venv, shared; everything else (run/, logs/) is this test's own.
     await symlink(join(fixture.home, 'venvs'), join(home, 'venvs'));
-    up = await startProxyProcess(['up', '--backend', 'mlx-lm', '--model', fixture.model, '--proxy-only'], { HOME: user, ANYCLAUDE_HOME: home, ...HEALTH_ENV });
+    const proxy = await startProxyProcess(['up', '--backend', 'mlx-lm', '--model', fixture.model, '--proxy-only'], { HOME: user, ANYCLAUDE_HOME: home, ...HEALTH_ENV });
+    let stderr = '';
+    proxy.child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    up = { ...proxy, stderr: () => stderr };
   }, 600_000);
 
   afterAll(async () => {
@@ -82,6 +85,19 @@ describe('a managed mlx_lm.server that stops answering', () => {
     if (user !== undefined) await rm(user, { recursive: true, force: true });
   });
 
+  it('stays ready while it is busy prefilling a long prompt, probed every 500 ms', async () => {
+    const first = await waitFor('the pidfile', serverPid, 10_000);
+    const words = 'the quick brown fox jumps over the lazy dog while the server prefills'.split(' ');
+    const long = Array.from({ length: 1_500 }, (_, i) => words[i % words.length]).join(' ');
+    const answered = await ask(`${long}\nSay ok.`);
+    expect(answered.status, answered.body).toBe(200);
+    const usage = (JSON.parse(answered.body) as { usage: { input_tokens: number; cache_read_input_tokens?: number } }).usage;
+    expect(usage.input_tokens + (usage.cache_read_input_tokens ?? 0)).toBeGreaterThan(1_400);
+    // up logs every state change on stderr (the next test sees its 'ready → degraded'): none here, and the same server.
+    expect(up!.stderr()).not.toMatch(/degraded/);
+    expect(await serverPid()).toBe(first);
+  }, 300_000);
+
   it('is marked degraded (status says why, requests get 529), then restarted after the grace, and answers again', async () => {
     const first = await waitFor('the pidfile', serverPid, 10_000);
     expect((await ask()).status).toBe(200);
@@ -94,6 +110,8 @@ describe('a managed mlx_lm.server that stops answering', () => {
     }, 20_000);
     expect(degraded).toMatch(/▶ mlx-lm\s+degraded · .* managed, pid \d+/);
     expect(degraded).toMatch(/mlx-lm did not answer its health check for \d+(\.\d)? s \(timeout after 1 s\); anyclaude restarts it if it still does not answer in \d+(\.\d)? s/);
+
+    expect(up!.stderr()).toMatch(/ready → degraded: mlx-lm did not answer its health check/);
 
     const refused = await ask();
     expect(refused.status).toBe(529);
