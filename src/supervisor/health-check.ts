@@ -116,12 +116,14 @@ export class HealthMonitor {
     const controller = (this.#inFlight = new AbortController());
     const { timeoutMs } = this.#policy;
     let timer: NodeJS.Timeout | undefined;
-    // A probe that ignores its signal still loses this race, so a hung probe cannot stall the check.
+    // A probe that ignores its signal still loses this race, so a hung probe cannot stall the check;
+    // stop() (an abort) ends the race at once, and with it the timer.
     const timedOut = new Promise<string>((resolve) => {
       timer = setTimeout(() => {
-        controller.abort();
         resolve(`timeout after ${formatMs(timeoutMs)}`);
+        controller.abort();
       }, timeoutMs).unref();
+      controller.signal.addEventListener('abort', () => resolve('stopped'), { once: true });
     });
     try {
       return await Promise.race([

@@ -135,6 +135,22 @@ describe('ManagedProcess liveness check', () => {
     expect(probes()).toBe(after);
   });
 
+  it('a stop() aborts the probe in flight, even one that would never settle', async () => {
+    let signal: AbortSignal | undefined;
+    const { p } = await watched([], { timeoutMs: 60_000 }, {
+      liveness: (s) => {
+        signal = s;
+        return new Promise(() => undefined);
+      },
+    });
+    await p.start();
+    await waitFor('a probe in flight', () => signal !== undefined);
+    expect(p.healthCheckPending).toBe(true);
+    await p.stop();
+    expect(signal?.aborted).toBe(true);
+    expect(p.healthCheckPending).toBe(false);
+  });
+
   it('a probe that never settles fails by its timeout, and the error a probe gives is the reason', async () => {
     const hung = await watched([], { timeoutMs: 150 }, { liveness: () => new Promise(() => undefined) });
     await hung.p.start();
