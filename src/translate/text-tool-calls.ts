@@ -154,7 +154,11 @@ export class TextToolCallParser {
       return call.text.slice(call.opener.length);
     }
     const closer = call.opener === WRAPPER_OPEN ? WRAPPER_CLOSE : FUNCTION_CLOSE;
-    const at = call.text.indexOf(closer, call.scanFrom);
+    let at = call.text.indexOf(closer, call.scanFrom);
+    // "</tool_call>" inside a Hermes call's JSON string is an argument (code about tool calls), not the end.
+    while (at !== -1 && call.opener === WRAPPER_OPEN && insideJsonString(call.text, WRAPPER_OPEN.length, at)) {
+      at = call.text.indexOf(closer, at + 1);
+    }
     if (at === -1) {
       // Next time, only look where a closer could newly complete.
       call.scanFrom = Math.max(call.opener.length, call.text.length - closer.length + 1);
@@ -246,6 +250,24 @@ function parseParameters(body: string): Record<string, string> {
     at = body.indexOf(PARAMETER_OPEN, close !== -1 ? close + PARAMETER_CLOSE.length : valueEnd);
   }
   return input;
+}
+
+/**
+ * Whether `index` falls inside a string literal of the JSON object that starts `text` at `from`
+ * (after whitespace). False when what starts there is no JSON object.
+ */
+function insideJsonString(text: string, from: number, index: number): boolean {
+  let i = from;
+  while (i < index && /\s/.test(text.charAt(i))) i++;
+  if (text.charAt(i) !== '{') return false;
+  let inString = false;
+  for (; i < index; i++) {
+    const c = text.charAt(i);
+    if (!inString) inString = c === '"';
+    else if (c === '\\') i++;
+    else if (c === '"') inString = false;
+  }
+  return inString;
 }
 
 function earliest(text: string, markers: readonly string[]): { index: number; marker: string } | null {
