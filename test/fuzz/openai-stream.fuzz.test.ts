@@ -12,7 +12,7 @@ import { StreamTranslator } from '../../src/translate/openai-stream-to-anthropic
 import { accumulateMessage } from '../../src/translate/message-accumulator.js';
 import { ApiError } from '../../src/proxy/api-error.js';
 import { assertAnthropicStream } from '../support/anthropic-grammar.js';
-import { cutPoints, scriptChunks, streamScriptArb, type ScriptCall, type StreamScript } from '../support/arbitraries.js';
+import { cutPoints, fuzzText, scriptChunks, splitAt, streamScriptArb, toolishText, type ScriptCall, type StreamScript } from '../support/arbitraries.js';
 import { checkProperty, FUZZ_TIMEOUT_MS } from './fuzz-run.js';
 
 const FILE = 'test/fuzz/openai-stream.fuzz.test.ts';
@@ -181,7 +181,53 @@ describe('fuzz: OpenAI stream → Anthropic stream translation', () => {
     },
     FUZZ_TIMEOUT_MS,
   );
+
+  it(
+    'a tool call written as text (Hermes, Qwen XML, bare JSON) is recovered with its exact input, however it is cut',
+    () => {
+      checkProperty(FILE, 'a tool call written as text', fc.property(textCallArb, cutPoints(8), ({ text, prose, name, input }, cuts) => {
+        const chunks = splitAt(text, cuts).map((piece) => ({ choices: [{ index: 0, delta: { content: piece } }] }));
+        chunks.push({ choices: [{ index: 0, delta: {}, finish_reason: 'stop' } as never] });
+        const translator = new StreamTranslator({ messageId: 'msg_fuzz', model: 'claude', inputTokens: 1, tools: TOOLS });
+        const events = [...translator.start(), ...chunks.flatMap((c) => translator.push(c)), ...translator.finish()];
+        const summary = assertAnthropicStream(frames(events));
+        expect(summary.content.filter((b) => b.type !== 'text')).toEqual([{ type: 'tool_use', id: expect.stringMatching(/^toolu_/), name, input }]);
+        expect(summary.content.map((b) => (b.type === 'text' ? b.text : '')).join('')).toBe(prose.trim() === '' ? '' : prose);
+        expect(summary.stopReason).toBe('tool_use');
+      }));
+    },
+    FUZZ_TIMEOUT_MS,
+  );
 });
+
+/** String values a model may put in a call: hostile text, tags and JSON included. */
+const argValue = fc.oneof(fuzzText({ maxLength: 10 }), toolishText);
+
+/** Qwen XML has no escaping: a value cannot hold the format's own closing tags. */
+const XML_TAGS = ['</parameter>', '<parameter=', '</function>', '</tool_call>'];
+const xmlValue = argValue.filter((v) => !XML_TAGS.some((tag) => v.includes(tag)));
+
+const textCallArb = fc.oneof(
+  // Hermes: <tool_call>{"name": …, "arguments": {…}}</tool_call>, after some prose.
+  fc.record({ prose: fuzzText({ maxLength: 8 }).map((p) => p.replace(/</g, '(')), command: argValue, timeout: fc.integer() }).map(({ prose, command, timeout }) => ({
+    text: `${prose}<tool_call>\n${JSON.stringify({ name: 'Bash', arguments: { command, timeout } })}\n</tool_call>`,
+    prose,
+    name: 'Bash',
+    input: { command, timeout },
+  })),
+  // Qwen3-Coder XML: string and integer parameters, coerced by the tool's schema.
+  fc.record({ prose: fuzzText({ maxLength: 8 }).map((p) => p.replace(/</g, '(')), path: xmlValue, limit: fc.integer({ min: -1000, max: 1000 }) }).map(({ prose, path, limit }) => ({
+    text: `${prose}<tool_call>\n<function=Read>\n<parameter=file_path>\n${path}\n</parameter>\n<parameter=limit>\n${limit}\n</parameter>\n</function>\n</tool_call>`,
+    prose,
+    name: 'Read',
+    input: { file_path: path, limit },
+  })),
+  // Bare JSON, the whole reply, fenced or not.
+  fc.record({ command: argValue, fence: fc.boolean(), spelling: fc.constantFrom('arguments', 'parameters') }).map(({ command, fence, spelling }) => {
+    const json = JSON.stringify({ name: 'Bash', [spelling]: { command } });
+    return { text: fence ? `\`\`\`json\n${json}\n\`\`\`` : `\n${json}\n`, prose: '', name: 'Bash', input: { command } };
+  }),
+);
 
 /** The same reply cut elsewhere: every text, reasoning and argument string split at other points. */
 function recut(script: StreamScript, cuts: readonly number[][]): StreamScript {
