@@ -185,13 +185,15 @@ describe('fuzz: OpenAI stream → Anthropic stream translation', () => {
   it(
     'a tool call written as text (Hermes, Qwen XML, bare JSON) is recovered with its exact input, however it is cut',
     () => {
-      checkProperty(FILE, 'a tool call written as text', fc.property(textCallArb, cutPoints(8), ({ text, prose, name, input }, cuts) => {
+      checkProperty(FILE, 'a tool call written as text', fc.property(textCallArb, cutPoints(8), ({ text, prose, calls }, cuts) => {
         const chunks = splitAt(text, cuts).map((piece) => ({ choices: [{ index: 0, delta: { content: piece } }] }));
         chunks.push({ choices: [{ index: 0, delta: {}, finish_reason: 'stop' } as never] });
         const translator = new StreamTranslator({ messageId: 'msg_fuzz', model: 'claude', inputTokens: 1, tools: TOOLS });
         const events = [...translator.start(), ...chunks.flatMap((c) => translator.push(c)), ...translator.finish()];
         const summary = assertAnthropicStream(frames(events));
-        expect(summary.content.filter((b) => b.type !== 'text')).toEqual([{ type: 'tool_use', id: expect.stringMatching(/^toolu_/), name, input }]);
+        expect(summary.content.filter((b) => b.type !== 'text')).toEqual(
+          calls.map(({ name, input }) => ({ type: 'tool_use', id: expect.stringMatching(/^toolu_/), name, input })),
+        );
         expect(summary.content.map((b) => (b.type === 'text' ? b.text : '')).join('')).toBe(prose.trim() === '' ? '' : prose);
         expect(summary.stopReason).toBe('tool_use');
       }));
@@ -212,20 +214,35 @@ const textCallArb = fc.oneof(
   fc.record({ prose: fuzzText({ maxLength: 8 }).map((p) => p.replace(/</g, '(')), command: argValue, timeout: fc.integer() }).map(({ prose, command, timeout }) => ({
     text: `${prose}<tool_call>\n${JSON.stringify({ name: 'Bash', arguments: { command, timeout } })}\n</tool_call>`,
     prose,
-    name: 'Bash',
-    input: { command, timeout },
+    calls: [{ name: 'Bash', input: { command, timeout } }],
   })),
   // Qwen3-Coder XML: string and integer parameters, coerced by the tool's schema.
   fc.record({ prose: fuzzText({ maxLength: 8 }).map((p) => p.replace(/</g, '(')), path: xmlValue, limit: fc.integer({ min: -1000, max: 1000 }) }).map(({ prose, path, limit }) => ({
     text: `${prose}<tool_call>\n<function=Read>\n<parameter=file_path>\n${path}\n</parameter>\n<parameter=limit>\n${limit}\n</parameter>\n</function>\n</tool_call>`,
     prose,
-    name: 'Read',
-    input: { file_path: path, limit },
+    calls: [{ name: 'Read', input: { file_path: path, limit } }],
   })),
   // Bare JSON, the whole reply, fenced or not.
   fc.record({ command: argValue, fence: fc.boolean(), spelling: fc.constantFrom('arguments', 'parameters') }).map(({ command, fence, spelling }) => {
     const json = JSON.stringify({ name: 'Bash', [spelling]: { command } });
-    return { text: fence ? `\`\`\`json\n${json}\n\`\`\`` : `\n${json}\n`, prose: '', name: 'Bash', input: { command } };
+    return { text: fence ? `\`\`\`json\n${json}\n\`\`\`` : `\n${json}\n`, prose: '', calls: [{ name: 'Bash', input: { command } }] };
+  }),
+  // Qwen XML without the <tool_call> wrapper, a stray </tool_call> after it.
+  fc.record({ path: xmlValue, stray: fc.boolean() }).map(({ path, stray }) => ({
+    text: `<function=Read>\n<parameter=file_path>\n${path}\n</parameter>\n</function>${stray ? '\n</tool_call>' : ''}`,
+    prose: '',
+    calls: [{ name: 'Read', input: { file_path: path } }],
+  })),
+  // Hermes with the arguments as a JSON string (the OpenAI wire format), and a bare array of calls.
+  fc.record({ a: argValue, b: argValue, array: fc.boolean() }).map(({ a, b, array }) => {
+    const calls = [
+      { name: 'Bash', input: { command: a } },
+      { name: 'Read', input: { file_path: b } },
+    ];
+    const text = array
+      ? JSON.stringify(calls.map((c) => ({ name: c.name, arguments: c.input })))
+      : `<tool_call>\n${JSON.stringify({ name: 'Bash', arguments: JSON.stringify({ command: a }) })}\n</tool_call>`;
+    return { text, prose: '', calls: array ? calls : calls.slice(0, 1) };
   }),
 );
 
