@@ -8,12 +8,8 @@ import { ApiError, badRequest } from './api-error.js';
 
 export const BODY_LIMIT = 64 * 1024 * 1024;
 
-/**
- * A refused body leaves unread bytes on the connection, so the answer says `connection: close`
- * and Node closes the socket once it is sent; nothing that follows is parsed as a request.
- */
 export function bodyTooLarge(limit: number): ApiError {
-  return new ApiError(413, 'request_too_large', `request body over the ${formatLimit(limit)} limit of anyclaude`, { connection: 'close' });
+  return new ApiError(413, 'request_too_large', `request body over the ${formatLimit(limit)} limit of anyclaude`);
 }
 
 export function readBody(req: IncomingMessage, limit = BODY_LIMIT): Promise<string> {
@@ -56,17 +52,21 @@ export function readBody(req: IncomingMessage, limit = BODY_LIMIT): Promise<stri
 }
 
 /**
- * The rest of a refused body is read and thrown away, so the client finishes sending and reads
- * the 413 (cut off mid-upload, many clients report a reset instead); one that keeps sending is
- * cut off after DRAIN_MS. Node closes the connection once the answer is sent (`connection: close`).
+ * The 413 goes out at once; the rest of the refused body is read and thrown away (never held),
+ * so the client finishes sending, reads the answer, and its kept-alive connection carries the
+ * next request cleanly. Closing instead would reset a client still uploading (EPIPE before it
+ * sees the 413), and a connection left with unread body bytes would hang the request after next.
+ * A client that is still sending after DRAIN_MS is cut off.
  */
 function refuse(req: IncomingMessage, limit: number): ApiError {
-  req.on('data', () => undefined);
-  req.on('error', () => undefined);
   const socket = req.socket;
   const timer = setTimeout(() => socket.destroy(), DRAIN_MS);
   timer.unref();
-  socket.once('close', () => clearTimeout(timer));
+  const done = (): void => clearTimeout(timer);
+  req.on('data', () => undefined);
+  req.on('error', done);
+  req.once('end', done);
+  socket.once('close', done);
   return bodyTooLarge(limit);
 }
 

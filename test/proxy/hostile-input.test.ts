@@ -6,13 +6,16 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readdirSync, readFileSync } from 'node:fs';
-import { Agent as HttpAgent, request as httpRequest } from 'node:http';
+import { Agent as HttpAgent, createServer, request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { connect } from 'node:net';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { Agent, request } from 'undici';
 import { startProxyProcess, type ProxyProcess } from '../support/cli.js';
 import { startScriptedUpstream, type ScriptedUpstream } from '../support/scripted-upstream.js';
+import { startProxy } from '../../src/proxy/server.js';
+import { UPSTREAM_PROFILES } from '../../src/translate/upstream-profile.js';
 
 const CORPUS = fileURLToPath(new URL('../fixtures/malformed/', import.meta.url));
 const KEY = 'hostile-input-key';
@@ -196,28 +199,68 @@ describe('hostile input against anyclaude proxy (test/fixtures/malformed/)', () 
     expect(upstream.chatRequests.length).toBe(before + 3);
   });
 
-  it('a refused over-limit body closes its connection, and a Node keep-alive agent carries on', async () => {
+  it('after a refused over-limit body, a Node keep-alive agent carries on on the same connection', async () => {
     const agent = new HttpAgent({ keepAlive: true, maxSockets: 1 });
-    const post = (body: Buffer): Promise<{ status: number; connection: string | undefined; body: string }> =>
+    const sockets = new Set<unknown>();
+    const post = (body: Buffer): Promise<{ status: number; body: string }> =>
       new Promise((resolve, reject) => {
         const req = httpRequest(
           { host: '127.0.0.1', port, path: '/v1/messages', method: 'POST', agent, headers: { 'x-api-key': KEY, 'content-type': 'application/json', 'content-length': body.length } },
           (res) => {
             let text = '';
             res.on('data', (chunk: Buffer) => (text += chunk.toString()));
-            res.on('end', () => resolve({ status: res.statusCode ?? 0, connection: res.headers.connection, body: text }));
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
           },
         );
+        req.on('socket', (socket) => sockets.add(socket));
         req.on('error', reject);
         req.end(body);
       });
     try {
       const refused = await post(Buffer.alloc(70_000_000, 0x20));
       expect(refused.status).toBe(413);
-      expect(refused.connection).toBe('close');
       for (let i = 0; i < 3; i++) expect((await post(Buffer.from(JSON.stringify(hello)))).status).toBe(200);
+      // The refused body was drained, so the connection stayed in use.
+      expect(sockets.size).toBe(1);
     } finally {
       agent.destroy();
+    }
+  });
+});
+
+describe('an Anthropic-protocol upstream', () => {
+  it('gets a block of an unknown type unchanged (the protocol allows it; the upstream decides), but no orphan tool_result', async () => {
+    const received: string[] = [];
+    const native = createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      req.on('end', () => {
+        received.push(body);
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(
+          JSON.stringify({ id: 'msg_1', type: 'message', role: 'assistant', model: 'native', content: [{ type: 'text', text: 'ok' }], stop_reason: 'end_turn', stop_sequence: null, usage: { input_tokens: 5, output_tokens: 1 } }),
+        );
+      });
+    });
+    await new Promise<void>((resolve) => native.listen(0, '127.0.0.1', resolve));
+    const proxy = await startProxy({
+      upstreams: [{ name: 'llama-cpp', url: `http://127.0.0.1:${(native.address() as AddressInfo).port}`, protocol: 'anthropic', flavor: 'llama-cpp', model: 'native', contextWindow: undefined, profile: UPSTREAM_PROFILES['llama-cpp'] }],
+    });
+    const post = (body: unknown): Promise<Response> =>
+      fetch(`${proxy.url}/v1/messages`, { method: 'POST', headers: { 'x-api-key': proxy.key, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    try {
+      const hologram = { type: 'hologram', data: 'xyz' };
+      const response = await post({ ...hello, messages: [{ role: 'user', content: [{ type: 'text', text: 'look' }, hologram] }] });
+      expect(response.status, await response.clone().text()).toBe(200);
+      expect((JSON.parse(received.at(-1)!) as { messages: Array<{ content: unknown[] }> }).messages[0]!.content[1]).toEqual(hologram);
+
+      const orphan = await post({ ...hello, messages: [{ role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_ghost', content: 'x' }] }] });
+      expect(orphan.status).toBe(400);
+      expect(((await orphan.json()) as { error: { message: string } }).error.message).toContain('toolu_ghost');
+      expect(received).toHaveLength(1);
+    } finally {
+      await proxy.close();
+      native.close();
     }
   });
 });
