@@ -10,12 +10,14 @@ import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { execa } from 'execa';
 import { AnyclaudeError, errorMessage } from '../core/errors.js';
+import type { CoreEvents } from '../core/events.js';
+import { describeWriteError, writeFaultFix } from '../core/write-fault.js';
 import type { ManagedProcessOptions } from './managed-process.js';
 import { removePidfile, writePidfile } from './pidfiles.js';
 import { delay, killGroupOnExit, signalGroup, terminateGroup } from './process-group.js';
 
 /** The process-level part of ManagedProcessOptions, plus where each output line goes. */
-export interface ChildOptions extends Pick<ManagedProcessOptions, 'name' | 'command' | 'args' | 'env' | 'cwd' | 'logFile' | 'pidDir'> {
+export interface ChildOptions extends Pick<ManagedProcessOptions, 'name' | 'command' | 'args' | 'env' | 'cwd' | 'logFile' | 'pidDir' | 'events'> {
   onLine: (line: string) => void;
 }
 
@@ -36,7 +38,7 @@ export interface Child {
 const DRAIN_MS = 1_000;
 
 export async function spawnChild(o: ChildOptions): Promise<Child> {
-  const log = o.logFile === undefined ? undefined : await openLog(o.name, o.logFile);
+  const log = o.logFile === undefined ? undefined : await openLog(o.name, o.logFile, o.events);
   log?.write(`--- ${new Date().toISOString()} anyclaude starts ${o.name}: ${[o.command, ...o.args].join(' ')}\n`);
   const subprocess = execa(o.command, o.args, {
     // Its own process group, so one signal reaches every worker it forks.
@@ -115,12 +117,16 @@ function readLines(stream: Readable, onLine: (line: string) => void): Promise<vo
 }
 
 /** Appends, and forces 0600 even on an existing file: server logs can contain prompts and paths. */
-async function openLog(name: string, file: string): Promise<WriteStream> {
+async function openLog(name: string, file: string, events: CoreEvents | undefined): Promise<WriteStream> {
   try {
     await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
     const handle = await open(file, 'a', 0o600);
     await handle.chmod(0o600);
-    return handle.createWriteStream();
+    const stream = handle.createWriteStream();
+    // A full disk mid-session costs this log, said once; an 'error' with no listener would end anyclaude.
+    stream.once('error', (error) => events?.log('warn', name, `the ${name} log file is not being written: ${file}: ${describeWriteError(error)}; ${writeFaultFix(error)}`));
+    stream.on('error', () => undefined);
+    return stream;
   } catch (error) {
     throw new AnyclaudeError('SERVER_LOG_UNWRITABLE', `cannot write the ${name} log file ${file}: ${errorMessage(error)}`, {
       fix: 'check the permissions of that directory, or choose another log location',
