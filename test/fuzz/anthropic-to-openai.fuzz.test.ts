@@ -109,7 +109,7 @@ function assertNamesPreserved(request: MessagesRequest, chat: Omit<ChatCompletio
 const flavorsArb = fc.shuffledSubarray(FLAVORS, { minLength: 1, maxLength: 2 });
 
 const requestArb = fc
-  .tuple(requestOptionsArb, conversationSteps(6))
+  .tuple(requestOptionsArb, conversationSteps(5))
   .map(([options, steps]) => buildRequest(options, stepsToMessages(steps)));
 
 describe('fuzz: Anthropic → OpenAI request translation', () => {

@@ -397,7 +397,7 @@ export function streamScriptArb(options: { validArgs: boolean; toolish: boolean;
   );
   return fc
     .record({
-      parts: fc.array(part, { maxLength: options.maxParts ?? 6 }),
+      parts: fc.array(part, { maxLength: options.maxParts ?? 5 }),
       finish: fc.constantFrom<StreamScript['finish']>('stop', 'stop', 'tool_calls', 'length', 'content_filter', 'function_call', null, 'none'),
       usage: fc.option(fc.record({ prompt_tokens: fc.nat(5000), completion_tokens: fc.nat(500) }), { nil: undefined }),
     })
