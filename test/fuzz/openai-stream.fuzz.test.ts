@@ -8,7 +8,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { StreamEvent, ToolDefinition } from '../../src/anthropic/types.js';
-import { StreamTranslator } from '../../src/translate/openai-stream-to-anthropic.js';
+import { completionToChunks, StreamTranslator } from '../../src/translate/openai-stream-to-anthropic.js';
+import type { ChatCompletion } from '../../src/openai/types.js';
 import { accumulateMessage } from '../../src/translate/message-accumulator.js';
 import { ApiError } from '../../src/proxy/api-error.js';
 import { assertAnthropicStream } from '../support/anthropic-grammar.js';
@@ -200,7 +201,66 @@ describe('fuzz: OpenAI stream → Anthropic stream translation', () => {
     },
     FUZZ_TIMEOUT_MS,
   );
+
+  it(
+    'a non-streaming reply goes the same way: a valid stream, its text, reasoning and every call intact',
+    () => {
+      checkProperty(FILE, 'a non-streaming reply', fc.property(completionArb, ({ completion, setup }) => {
+        const translator = new StreamTranslator({
+          messageId: 'msg_fuzz',
+          model: 'claude',
+          inputTokens: 3,
+          ...(setup.tools === undefined ? {} : { tools: setup.tools }),
+          ...(setup.recover === undefined ? {} : { recoverTextToolCalls: setup.recover }),
+        });
+        const events = [...translator.start(), ...completionToChunks(completion).flatMap((c) => translator.push(c)), ...translator.finish()];
+        const summary = assertAnthropicStream(frames(events));
+        const message = completion.choices[0]?.message;
+        const calls = message?.tool_calls ?? [];
+        const uses = summary.content.filter((b) => b.type === 'tool_use');
+        for (const call of calls) {
+          expect(uses.find((u) => u.type === 'tool_use' && u.id === call.id)).toMatchObject({ name: call.function.name, input: JSON.parse(call.function.arguments) });
+        }
+        expect(summary.content.map((b) => (b.type === 'thinking' ? b.thinking : '')).join('')).toBe(message?.reasoning_content || message?.reasoning || '');
+        if (uses.length === calls.length) {
+          const said = summary.content.map((b) => (b.type === 'text' ? b.text : '')).join('');
+          expect(isWhitespaceDeletion(said, message?.content ?? '')).toBe(true);
+        }
+      }));
+    },
+    FUZZ_TIMEOUT_MS,
+  );
 });
+
+const completionArb: fc.Arbitrary<{ completion: ChatCompletion; setup: Setup }> = fc.record({
+  setup: setupArb,
+  content: fc.option(fc.oneof(fuzzText({ maxLength: 16 }), toolishText), { nil: null }),
+  reasoning: fc.option(fuzzText({ maxLength: 10 }), { nil: undefined }),
+  field: fc.constantFrom('reasoning' as const, 'reasoning_content' as const),
+  calls: fc.array(fc.record({ name: fc.constantFrom('Bash', 'Read', 'Other'), args: fc.dictionary(fuzzText({ maxLength: 5 }), fuzzText({ maxLength: 8 }), { maxKeys: 3, noNullPrototype: true }) }), { maxLength: 3 }),
+  finish: fc.constantFrom('stop' as const, 'tool_calls' as const, 'length' as const, null),
+}).map(({ setup, content, reasoning, field, calls, finish }) => ({
+  setup,
+  completion: {
+    id: 'chatcmpl-fuzz',
+    model: 'local',
+    choices: [
+      {
+        index: 0,
+        message: {
+          role: 'assistant' as const,
+          content,
+          ...(reasoning === undefined ? {} : { [field]: reasoning }),
+          ...(calls.length === 0
+            ? {}
+            : { tool_calls: calls.map((c, i) => ({ id: `call_${i}`, type: 'function' as const, function: { name: c.name, arguments: JSON.stringify(c.args) } })) }),
+        },
+        finish_reason: finish,
+      },
+    ],
+    usage: { prompt_tokens: 10, completion_tokens: 4 },
+  },
+}));
 
 /** String values a model may put in a call: hostile text, tags and JSON included. */
 const argValue = fc.oneof(fuzzText({ maxLength: 10 }), toolishText);
