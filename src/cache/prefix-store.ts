@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { describeWriteError, writeFaultFix, WriteFaultReporter } from '../core/write-fault.js';
 import type { MessagesRequest, TextBlock, ToolDefinition } from '../anthropic/types.js';
 import type { BackendInfo } from '../backends/backend.js';
 
@@ -55,13 +56,20 @@ export function claudeCodeVersionOf(userAgent: string | undefined): string | und
 export class PrefixStore {
   readonly #dir: string;
   readonly #lastSaved = new Map<string, string>();
-  readonly #onError: (message: string) => void;
+  /** A full disk or read-only home is said once, not once per new session. */
+  readonly #faults: WriteFaultReporter;
   /** Sessions whose prefix is already recorded (bounded: oldest forgotten first). */
   readonly #sessions = new Set<string>();
 
   constructor(home: string, onError: (message: string) => void) {
     this.#dir = join(home, 'prefix');
-    this.#onError = onError;
+    this.#faults = new WriteFaultReporter(
+      {
+        failed: (error) => `the prompt prefix is not being saved: ${this.#dir}: ${describeWriteError(error)}; ${writeFaultFix(error)} (until then a new session's first turn is not pre-warmed)`,
+        recovered: () => `the prompt prefix is being saved again to ${this.#dir}`,
+      },
+      onError,
+    );
   }
 
   /**
@@ -86,7 +94,14 @@ export class PrefixStore {
     this.#lastSaved.set(file, text);
     void mkdir(join(this.#dir, version), { recursive: true, mode: 0o700 })
       .then(() => writeFile(file, text, { mode: 0o600 }))
-      .catch((error: unknown) => this.#onError(`could not save the prompt prefix: ${error instanceof Error ? error.message : String(error)}`));
+      .then(
+        () => this.#faults.succeeded(),
+        (error: unknown) => {
+          // Tried again with the next session rather than never.
+          this.#lastSaved.delete(file);
+          this.#faults.failed(error);
+        },
+      );
   }
 
   /** The prefix remembered for exactly this backend, model and server, or undefined. */

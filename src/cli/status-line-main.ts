@@ -8,7 +8,7 @@
  * wait has a hard limit, and it always exits 0 with one line.
  */
 import { spawn } from 'node:child_process';
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { USER_STATUSLINE_ENV } from '../claude/status-line-settings.js';
@@ -266,6 +266,8 @@ async function writeLineCache(file: string, cache: LineCache, key: string, line:
     await rename(temp, file);
   } catch {
     // No run folder (an instance found through the environment only), or read-only: no fallback then.
+    // A full disk may have left the temp file half written; each call has a new pid, so remove it.
+    await rm(temp, { force: true }).catch(() => undefined);
   }
 }
 

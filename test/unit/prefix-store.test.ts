@@ -37,6 +37,21 @@ async function recorded(store: PrefixStore, home: string, count: number, ...args
 }
 
 describe('PrefixStore', () => {
+  it('says once that the prefix cannot be saved, however many sessions start, and keeps trying', async () => {
+    const home = await mkdtemp(join(tmpdir(), 'anyclaude-prefix-'));
+    // A file where the folder should be: fails for root too (ENOTDIR/EEXIST), unlike chmod.
+    await writeFile(join(home, 'prefix'), 'not a folder');
+    const said: string[] = [];
+    const store = new PrefixStore(home, (m) => said.push(m));
+    const owner = managed(50003, 'model-a');
+    for (const session of ['s1', 's2', 's3']) store.record(request(`Prompt of ${session}.`), { ...UA, sessionId: session }, owner);
+    const deadline = Date.now() + 5_000;
+    while (said.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, 100));
+    expect(said).toHaveLength(1);
+    expect(said[0]).toMatch(/^the prompt prefix is not being saved: .*prefix: E[A-Z]+ \(.+\); /);
+  });
+
   it('gives a prefix back only to the same backend, model and external server', async () => {
     const home = await mkdtemp(join(tmpdir(), 'anyclaude-prefix-'));
     const store = new PrefixStore(home, (m) => expect.fail(m));
