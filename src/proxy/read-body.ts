@@ -40,9 +40,10 @@ export function readBody(req: IncomingMessage, limit = BODY_LIMIT): Promise<stri
         reject(error as Error);
       }
     };
-    const onError = (error: Error): void => {
+    // The client hung up or was cut off (slow body): nobody is left to answer, and it is no proxy fault to log.
+    const onError = (error: Error & { code?: string }): void => {
       stop();
-      reject(error);
+      reject(badRequest(`request body not received: the client closed the connection (${error.code ?? error.message})`));
     };
     // Events, not `for await`: leaving that loop early destroys the socket before the 413 is written.
     req.on('data', onData);

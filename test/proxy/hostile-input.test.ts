@@ -15,6 +15,7 @@ import { Agent, request } from 'undici';
 import { startProxyProcess, type ProxyProcess } from '../support/cli.js';
 import { startScriptedUpstream, type ScriptedUpstream } from '../support/scripted-upstream.js';
 import { startProxy } from '../../src/proxy/server.js';
+import { startHarness } from '../support/proxy-harness.js';
 import { UPSTREAM_PROFILES } from '../../src/translate/upstream-profile.js';
 
 const CORPUS = fileURLToPath(new URL('../fixtures/malformed/', import.meta.url));
@@ -159,10 +160,12 @@ describe('hostile input against anyclaude proxy (test/fixtures/malformed/)', () 
   let base: string;
   let port: number;
   let keepAlive: Agent;
+  let stderr = '';
 
   beforeAll(async () => {
     upstream = await startScriptedUpstream({ flavor: 'mlx-lm', modelId: 'served-model' });
     proxy = await startProxyProcess(['proxy', '--upstream', upstream.url, '--flavor', 'mlx-lm', '--model', 'served-model', '--context', '32768', '--key', KEY], PROXY_ENV);
+    proxy.child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     base = proxy.env.ANTHROPIC_BASE_URL;
     port = Number(new URL(base).port);
     // One connection, kept alive: every case and the requests after it share it where HTTP allows.
@@ -197,6 +200,11 @@ describe('hostile input against anyclaude proxy (test/fixtures/malformed/)', () 
       expect(next.status, next.body.slice(0, 300)).toBe(200);
     }
     expect(upstream.chatRequests.length).toBe(before + 3);
+  });
+
+  it('logged no internal error for any of it (each case ran above)', () => {
+    expect(stderr).toMatch(/^200 /m);
+    expect(stderr).not.toMatch(/unhandled|internal proxy error|\[error\]/);
   });
 
   it('after a refused over-limit body, a Node keep-alive agent carries on on the same connection', async () => {
@@ -261,6 +269,37 @@ describe('an Anthropic-protocol upstream', () => {
     } finally {
       await proxy.close();
       native.close();
+    }
+  });
+});
+
+describe('slow clients, in process (ProxyOptions headersTimeoutMs / requestTimeoutMs)', () => {
+  it('cuts off dribbled headers and a dribbled body with a 408, and nothing else', async () => {
+    const h = await startHarness({ proxy: { headersTimeoutMs: 500, requestTimeoutMs: 1_500, key: KEY } });
+    try {
+      const port = h.proxy.port;
+      const slowHeaders = await viaSocket(port, (s) => dribble(s, 'POST /v1/messages HTTP/1.1\r\n', `Host: 127.0.0.1:${port}\r\nX-Padding: ${'a'.repeat(4096)}`, 50));
+      expect(slowHeaders.status).toBe(408);
+      expect(JSON.parse(slowHeaders.body)).toMatchObject({ type: 'error', error: { type: 'invalid_request_error', message: expect.stringContaining('not received in time') } });
+      const head = `POST /v1/messages HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nx-api-key: ${KEY}\r\ncontent-type: application/json\r\ncontent-length: 100000\r\n\r\n`;
+      const slowBody = await viaSocket(port, (s) => dribble(s, head, JSON.stringify(hello), 50));
+      expect(slowBody.status).toBe(408);
+      expect(h.upstream.chatRequests).toHaveLength(0);
+
+      // Neither limit touches a kept-alive connection idle between requests, nor a reply slower than them.
+      const agent = new Agent({ connections: 1 });
+      let connects = 0;
+      agent.on('connect', () => connects++);
+      expect((await viaUndici(h.proxy.url, agent, '/v1/messages', JSON.stringify(hello))).status).toBe(200);
+      await new Promise((r) => setTimeout(r, 2_000));
+      h.upstream.enqueue({ kind: 'stall', ms: 2_000, reply: { kind: 'text', text: 'slow but fine' } });
+      const slowReply = await viaUndici(h.proxy.url, agent, '/v1/messages', JSON.stringify(hello));
+      expect(slowReply.status).toBe(200);
+      expect(slowReply.body).toContain('slow but fine');
+      expect(connects).toBe(1);
+      await agent.close();
+    } finally {
+      await h.close();
     }
   });
 });
