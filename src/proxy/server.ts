@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { createServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
-import type { AddressInfo, Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { MessagesRequest } from '../anthropic/types.js';
 import { parseCountTokensRequest, parseMessagesRequest } from '../anthropic/request-schema.js';
@@ -174,8 +174,9 @@ function envMs(name: string): number | undefined {
 }
 
 /** A real HTTP answer in Anthropic format where the socket still takes one: 408 for a timeout, 400 for bytes that are not HTTP. */
-function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
-  if (!socket.writable || (socket as Socket).bytesWritten > 0) {
+function answerClientError(error: Error & { code?: string }, socket: Duplex & { _httpMessage?: ServerResponse | null }): void {
+  // As Node's own handler decides: nothing once a response on this socket has begun.
+  if (!socket.writable || socket._httpMessage?.headersSent === true) {
     socket.destroy();
     return;
   }

@@ -111,7 +111,7 @@ async function viaUndici(base: string, agent: Agent, path: string, body: Buffer 
   return { status: response.statusCode, body: text, ms: Date.now() - started };
 }
 
-/** Bytes over a raw socket: the answer is whatever comes back before the server closes it. */
+/** Bytes over a raw socket: the answer is the last response that comes back before the server closes it. */
 function viaSocket(port: number, write: (socket: ReturnType<typeof connect>) => void): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const started = Date.now();
@@ -122,8 +122,8 @@ function viaSocket(port: number, write: (socket: ReturnType<typeof connect>) => 
     socket.on('error', reject);
     socket.on('close', () => {
       clearTimeout(guard);
-      const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(received)?.[1] ?? 0);
-      resolve({ status, body: received.slice(received.indexOf('\r\n\r\n') + 4), ms: Date.now() - started });
+      const status = Number([...received.matchAll(/^HTTP\/1\.1 (\d{3})/gm)].at(-1)?.[1] ?? 0);
+      resolve({ status, body: received.slice(received.lastIndexOf('\r\n\r\n') + 4), ms: Date.now() - started });
     });
     socket.on('connect', () => write(socket));
   });
@@ -284,6 +284,9 @@ describe('slow clients, in process (ProxyOptions headersTimeoutMs / requestTimeo
       const head = `POST /v1/messages HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nx-api-key: ${KEY}\r\ncontent-type: application/json\r\ncontent-length: 100000\r\n\r\n`;
       const slowBody = await viaSocket(port, (s) => dribble(s, head, JSON.stringify(hello), 50));
       expect(slowBody.status).toBe(408);
+      // A slow second request on a kept-alive connection gets its 408 too.
+      const second = await viaSocket(port, (s) => dribble(s, `GET / HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\nPOST /v1/messages HTTP/1.1\r\n`, 'Host: x\r\n', 50));
+      expect(second.status).toBe(408);
       expect(h.upstream.chatRequests).toHaveLength(0);
 
       // Neither limit touches a kept-alive connection idle between requests, nor a reply slower than them.
