@@ -101,6 +101,11 @@ function assertNamesPreserved(request: MessagesRequest, chat: Omit<ChatCompletio
     // forwarded as that JSON value; rejecting it is the schema's job, see the fuzzing report.)
     if (isObject(input)) expect(isObject(args), `arguments ${call.function.arguments} is no JSON object`).toBe(true);
   });
+  // Every call the request answered right after it is answered, once, by a tool message in the chat.
+  const answered = request.messages.flatMap((m) =>
+    m.role === 'user' && typeof m.content !== 'string' ? m.content.filter((b) => b.type === 'tool_result').map((b) => b.tool_use_id) : [],
+  );
+  expect(chat.messages.flatMap((m) => (m.role === 'tool' ? [m.tool_call_id] : []))).toEqual(answered);
   const choice = chat.tool_choice;
   if (typeof choice === 'object' && request.tool_choice?.type === 'tool') expect(choice.function.name).toBe(request.tool_choice.name);
 }
