@@ -24,6 +24,30 @@ export function tooDeep(value: unknown, limit = MAX_DEPTH): string | undefined {
   return undefined;
 }
 
+/**
+ * Nesting no JSON.parse should even attempt: ten million levels take it 3 s and 670 MB (measured),
+ * before any check of the parsed value could run. Far above MAX_DEPTH, so everything nearer the
+ * limit is parsed and refused with its path.
+ */
+export const MAX_PARSE_DEPTH = 100_000;
+
+/** Offset in `text` (JSON) where nesting passes `limit`, or undefined: one pass, strings skipped. */
+export function textTooDeep(text: string, limit = MAX_PARSE_DEPTH): number | undefined {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) {
+      if (++depth > limit) return i;
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return undefined;
+}
+
 /** The most specific named part of a too-deep path: the tool's schema rather than a point 128 levels inside it. */
 export function depthMessage(path: string, limit = MAX_DEPTH): string {
   const parts = path.split('.');

@@ -26,7 +26,7 @@ const BOUND_MS = 15_000;
 const PROXY_ENV = { ANYCLAUDE_HEADERS_TIMEOUT_MS: '1000', ANYCLAUDE_REQUEST_TIMEOUT_MS: '4000' };
 
 interface Generate {
-  kind: 'nested-schema' | 'nested-input' | 'big-text' | 'over-limit';
+  kind: 'nested-schema' | 'nested-input' | 'nested-array' | 'big-text' | 'over-limit';
   depth?: number;
   bytes?: number;
   chunked?: boolean;
@@ -73,6 +73,8 @@ function generated(g: Generate): Buffer | Readable {
           `{"role":"assistant","content":[{"type":"tool_use","id":"t1","name":"deep","input":{"a":${'['.repeat(depth)}${']'.repeat(depth)}}}]},` +
           '{"role":"user","content":[{"type":"tool_result","tool_use_id":"t1","content":"ok"}]}]}',
       );
+    case 'nested-array':
+      return Buffer.from(`${'['.repeat(depth)}${']'.repeat(depth)}`);
     case 'big-text':
       return Buffer.from(JSON.stringify({ ...hello, messages: [{ role: 'user', content: 'word '.repeat(Math.ceil((g.bytes ?? 0) / 5)) }] }));
     case 'over-limit': {

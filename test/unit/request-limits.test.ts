@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { MessageParam, MessagesRequest } from '../../src/anthropic/types.js';
-import { DOCUMENTED_UNTRANSLATED_BLOCK_TYPES, MAX_DEPTH, orphanToolResult, tooDeep, unknownBlock } from '../../src/anthropic/limits.js';
+import { DOCUMENTED_UNTRANSLATED_BLOCK_TYPES, MAX_DEPTH, orphanToolResult, textTooDeep, tooDeep, unknownBlock } from '../../src/anthropic/limits.js';
 import { parseCountTokensRequest, parseMessagesRequest } from '../../src/anthropic/request-schema.js';
 import { decodeUtf8, firstBadByte } from '../../src/proxy/read-body.js';
 import { sameKey } from '../../src/proxy/auth.js';
@@ -51,6 +51,15 @@ describe('nesting depth', () => {
   it('walks 100,000 levels without overflowing the stack', () => {
     const deep = JSON.parse(`${'['.repeat(100_000)}${']'.repeat(100_000)}`) as unknown;
     expect(tooDeep({ messages: [{ role: 'user', content: [{ type: 'tool_use', input: deep }] }] })).toMatch(/^messages\.0\.content\.0\.input(\.0)+$/);
+  });
+
+  it('scans JSON text for hopeless nesting before it is parsed, skipping brackets inside strings', () => {
+    expect(textTooDeep('[[[1]]]', 3)).toBeUndefined();
+    expect(textTooDeep('[[[[1]]]]', 3)).toBe(3);
+    expect(textTooDeep('{"a":"[[[[[[\\"[[[[[[","b":[1]}', 3)).toBeUndefined();
+    expect(textTooDeep('[{"a":"\\\\"},[[[]]]]', 3)).toBe(14);
+    const body = JSON.stringify({ model: 'm', tools: [{ input_schema: nested(MAX_DEPTH) }] });
+    expect(textTooDeep(body)).toBeUndefined();
   });
 
   it('is a 400 from both parsers, naming the tool schema and the limit', () => {
