@@ -41,12 +41,14 @@ const FAR_CHARS_PER_TOKEN = 32;
 /** A segment this long is counted by characters even where exact is asked: no local window holds it, and tiktoken would block the proxy for seconds. */
 const EXACT_SEGMENT_LIMIT = 1024 * 1024;
 /**
- * js-tiktoken's byte-pair merge is superlinear in the length of one regex piece (a run of letters,
- * or of spaces): 16 KiB of one letter took 25 s, 4 KiB 1.4 s. A run this long is counted from its
- * first RUN_SAMPLE characters, scaled; prose never has one, base64 and long lines lose ≤ 1 token.
+ * js-tiktoken's byte-pair merge is superlinear in the length of one pre-split piece (p50k_base
+ * splits text into runs of letters, of digits, of other symbols, of whitespace): 16 KiB of one
+ * letter took 25 s, 4 KiB 1.4 s. A run this long is counted from its first RUN_SAMPLE characters,
+ * scaled. Prompts never hold one (JSON and base64 split into short pieces and stay exact).
  */
-const LONG_RUN = /\S{256,}|\s{256,}/g;
-const LONG_RUN_TEST = /\S{256,}|\s{256,}/;
+const RUN = '\\p{L}{256,}|\\p{N}{256,}|[^\\s\\p{L}\\p{N}]{256,}|\\s{256,}';
+const LONG_RUN = new RegExp(RUN, 'gu');
+const LONG_RUN_TEST = new RegExp(RUN, 'u');
 const RUN_SAMPLE = 64;
 /** Text is encoded this many characters at a time, so the time budget is checked often. */
 const CHUNK = 8 * 1024;
@@ -148,14 +150,17 @@ function* pieces(text: string): Generator<{ text: string; long: boolean }> {
   yield* chunks(text.slice(from));
 }
 
-/** Pieces of at most CHUNK characters, cut after whitespace where there is some. */
+/**
+ * Pieces of at most CHUNK characters, cut where the last whitespace run begins: tiktoken's
+ * pre-split never joins across that point, so the counts add up to the whole text's.
+ */
 function* chunks(text: string): Generator<{ text: string; long: boolean }> {
   let from = 0;
   while (from < text.length) {
     let to = Math.min(text.length, from + CHUNK);
     if (to < text.length) {
-      const space = text.slice(from, to).search(/\s\S*$/);
-      if (space > 0) to = from + space + 1;
+      const space = text.slice(from, to).search(/\s+\S*$/);
+      if (space > 0) to = from + space;
     }
     yield { text: text.slice(from, to), long: false };
     from = to;

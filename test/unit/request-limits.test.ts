@@ -189,13 +189,18 @@ describe('token counting on hostile text (hang guards: the figures are in the re
     expect(estimate.tokens).toBe(250_000);
   });
 
-  it('counts long-but-ordinary runs within a few percent of plain tiktoken', async () => {
-    const base64 = Buffer.from(Array.from({ length: 3000 }, (_, i) => (i * 7919) % 256)).toString('base64');
-    const counter = new TokenCounter();
-    const sampled = (await counter.exact('m', [`image: ${base64} end`])).tokens;
+  it('counts real prompts (every captured segment, JSON and long system prompts) and base64 exactly as plain tiktoken', async () => {
     const { Tiktoken } = await import('js-tiktoken/lite');
     const ranks = (await import('js-tiktoken/ranks/p50k_base')).default;
-    const plain = new Tiktoken(ranks).encode(`image: ${base64} end`).length;
-    expect(Math.abs(sampled - plain) / plain).toBeLessThan(0.05);
+    const plain = new Tiktoken(ranks);
+    const base64 = Buffer.from(Array.from({ length: 30_000 }, (_, i) => (i * 7919) % 256)).toString('base64');
+    const segments = [`image: ${base64} end`];
+    for (const { body } of capturedBodies()) {
+      const messages = (body as { messages?: unknown }).messages;
+      if (Array.isArray(messages)) segments.push(...promptSegments(body as MessagesRequest));
+    }
+    expect(segments.some((s) => s.length > 60_000)).toBe(true);
+    for (const segment of segments) expect((await new TokenCounter().exact('m', [segment])).raw).toBe(plain.encode(segment).length);
   });
+
 });
