@@ -17,7 +17,7 @@ const imageBlock = z.looseObject({
     z.looseObject({ type: z.literal('url'), url: z.string() }),
   ]),
 });
-const toolUseBlock = z.looseObject({ type: z.literal('tool_use'), id: z.string(), name: z.string(), input: z.unknown() });
+const toolUseBlock = z.looseObject({ type: z.literal('tool_use'), id: z.string(), name: z.string(), input: z.record(z.string(), z.unknown(), { error: "must be a JSON object (the tool's arguments)" }) });
 const toolResultBlock = z.looseObject({
   type: z.literal('tool_result'),
   tool_use_id: z.string(),
@@ -26,16 +26,26 @@ const toolResultBlock = z.looseObject({
 });
 const thinkingBlock = z.looseObject({ type: z.literal('thinking'), thinking: z.string() });
 const redactedThinkingBlock = z.looseObject({ type: z.literal('redacted_thinking') });
-/**
- * Other block types pass the schema: an Anthropic-protocol upstream gets them unchanged, and for
- * an OpenAI one the server refuses types no Anthropic document names (limits.ts `unknownBlock`).
- */
-const otherBlock = z.looseObject({ type: z.string() }).refine(
-  (b) => !['text', 'image', 'tool_use', 'tool_result', 'thinking', 'redacted_thinking'].includes(b.type),
-  { message: 'malformed content block' },
-);
+const KNOWN_BLOCKS: Readonly<Record<string, z.ZodType>> = {
+  text: textBlock,
+  image: imageBlock,
+  tool_use: toolUseBlock,
+  tool_result: toolResultBlock,
+  thinking: thinkingBlock,
+  redacted_thinking: redactedThinkingBlock,
+};
 
-const block = z.union([textBlock, imageBlock, toolUseBlock, toolResultBlock, thinkingBlock, redactedThinkingBlock, otherBlock]);
+/**
+ * A block of a type we translate must have that type's shape, and the error names the field that
+ * is wrong (a union would only say "malformed"). Other block types pass the schema: an
+ * Anthropic-protocol upstream gets them unchanged, and for an OpenAI one the server refuses types
+ * no Anthropic document names (limits.ts `unknownBlock`).
+ */
+const block = z.looseObject({ type: z.string() }).superRefine((value, ctx) => {
+  const result = KNOWN_BLOCKS[value.type]?.safeParse(value);
+  if (result === undefined || result.success) return;
+  for (const issue of result.error.issues) ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path, input: value });
+});
 
 const message = z.looseObject({
   role: z.enum(['user', 'assistant', 'system']),
