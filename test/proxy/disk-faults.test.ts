@@ -17,34 +17,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startScriptedUpstream, type ScriptedUpstream } from '../support/scripted-upstream.js';
 import { runAnyclaude, startProxyProcess, type ProxyProcess } from '../support/cli.js';
+import { mountTmpfs, tmpfsUnavailable, unmountTmpfs } from '../support/tmpfs.js';
 import { FileLog } from '../../src/cli/file-log.js';
 import { CoreEvents } from '../../src/core/events.js';
 import { tryWriteRunFile } from '../../src/run/run-file.js';
 
 const SIZE = '64k';
 
-/** Whether this process may mount a tmpfs (root in a container that allows it); the reason when not. */
-async function mountProbe(): Promise<string | undefined> {
-  if (process.platform !== 'linux') return `needs Linux tmpfs mounts (this is ${process.platform})`;
-  if (process.getuid?.() !== 0) return 'needs root to mount a tmpfs (run the suite as root, or in a container that allows mount)';
-  const dir = await mkdtemp(join(tmpdir(), 'anyclaude-mount-probe-'));
-  try {
-    const mounted = await execa('mount', ['-t', 'tmpfs', '-o', `size=${SIZE}`, 'tmpfs', dir], { reject: false });
-    if (mounted.exitCode !== 0) return `mount -t tmpfs is not permitted here: ${String(mounted.stderr).trim()}`;
-    await execa('umount', [dir]);
-    return undefined;
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
-
-const cannotMount = await mountProbe();
+const cannotMount = await tmpfsUnavailable();
 if (cannotMount !== undefined) console.warn(`disk-faults.test.ts skipped: ${cannotMount}`);
 
 const mounts: string[] = [];
 async function smallDisk(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'anyclaude-disk-'));
-  await execa('mount', ['-t', 'tmpfs', '-o', `size=${SIZE},mode=0700`, 'tmpfs', dir]);
+  const dir = await mountTmpfs(SIZE);
   mounts.push(dir);
   return dir;
 }
@@ -116,10 +101,7 @@ describe.skipIf(cannotMount !== undefined)('a full or read-only ANYCLAUDE_HOME',
 
   afterAll(async () => {
     await upstream?.close();
-    for (const dir of mounts.splice(0)) {
-      await execa('umount', [dir], { reject: false });
-      await rm(dir, { recursive: true, force: true });
-    }
+    for (const dir of mounts.splice(0)) await unmountTmpfs(dir);
   });
 
   it('full disk: the proxy answers all 20 requests, says once that traces are not written, and traces again once there is room', async () => {

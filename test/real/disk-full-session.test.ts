@@ -7,28 +7,13 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Anthropic from '@anthropic-ai/sdk';
-import { execa } from 'execa';
-import { mkdir, mkdtemp, rm, statfs, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, statfs, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startProxyProcess } from '../support/cli.js';
 import { prepareMlxFixture } from '../support/mlx-fixture.js';
+import { mountTmpfs, tmpfsUnavailable, unmountTmpfs } from '../support/tmpfs.js';
 
-async function mountProbe(): Promise<string | undefined> {
-  if (process.platform !== 'linux') return `needs Linux tmpfs mounts (this is ${process.platform})`;
-  if (process.getuid?.() !== 0) return 'needs root to mount a tmpfs';
-  const dir = await mkdtemp(join(tmpdir(), 'anyclaude-mount-probe-'));
-  try {
-    const mounted = await execa('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', dir], { reject: false });
-    if (mounted.exitCode !== 0) return `mount -t tmpfs is not permitted here: ${String(mounted.stderr).trim()}`;
-    await execa('umount', [dir]);
-    return undefined;
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
-
-const cannotMount = await mountProbe();
+const cannotMount = await tmpfsUnavailable();
 if (cannotMount !== undefined) console.warn(`disk-full-session.test.ts skipped: ${cannotMount}`);
 
 describe.skipIf(cannotMount !== undefined)('a disk that fills during up', () => {
@@ -38,14 +23,11 @@ describe.skipIf(cannotMount !== undefined)('a disk that fills during up', () => 
     fixture = await prepareMlxFixture();
   }, 600_000);
   afterAll(async () => {
-    if (disk === undefined) return;
-    await execa('umount', [disk], { reject: false });
-    await rm(disk, { recursive: true, force: true });
+    if (disk !== undefined) await unmountTmpfs(disk);
   });
 
   it('costs the log files, each said once, and every request is still answered', async () => {
-    disk = await mkdtemp(join(tmpdir(), 'anyclaude-disk-'));
-    await execa('mount', ['-t', 'tmpfs', '-o', 'size=64k,mode=0700', 'tmpfs', disk]);
+    disk = await mountTmpfs('64k');
     const home = join(disk, 'home');
     await mkdir(home);
     await symlink(join(fixture.home, 'venvs'), join(home, 'venvs'));
