@@ -5,7 +5,7 @@
  * line. Lines are dropped while the file cannot be written; the file is reopened now and then, so
  * logging resumes by itself once there is space again.
  */
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { appendFileSync, createWriteStream, type WriteStream } from 'node:fs';
 import type { CoreEvents } from '../core/events.js';
 import type { RequestMetrics } from '../proxy/metrics.js';
 import { describeWriteError, writeFaultFix, WriteFaultReporter } from '../core/write-fault.js';
@@ -21,6 +21,7 @@ export interface FileLogOptions {
 export class FileLog {
   #stream: WriteStream;
   #failedAt = 0;
+  #closed = false;
   readonly #retryMs: number;
   readonly #faults: WriteFaultReporter;
   /** Where the one-line warnings go until attach() names the events. */
@@ -42,11 +43,12 @@ export class FileLog {
   }
 
   write(line: string): void {
+    if (this.#closed) return this.#append(line);
     if (this.#stream.destroyed) {
       if (Date.now() - this.#failedAt < this.#retryMs) return this.#faults.failed(undefined);
       this.#stream = this.#open();
     }
-    this.#stream.write(`${new Date().toISOString()} ${line}\n`, (error) => {
+    this.#stream.write(stamp(line), (error) => {
       if (error === null || error === undefined) this.#faults.succeeded();
     });
   }
@@ -61,8 +63,22 @@ export class FileLog {
   }
 
   close(): Promise<void> {
+    this.#closed = true;
     if (this.#stream.destroyed) return Promise.resolve();
     return new Promise((resolve) => this.#stream.end(resolve));
+  }
+
+  /**
+   * Exit handlers run side by side, so the servers' last state changes can come after close():
+   * they are appended at once rather than lost (or reported as a write after end).
+   */
+  #append(line: string): void {
+    if (this.#faults.failing) return;
+    try {
+      appendFileSync(this.path, stamp(line), { mode: 0o600 });
+    } catch {
+      // Closing down: a failure here has no one left to tell.
+    }
   }
 
   #open(): WriteStream {
@@ -73,4 +89,8 @@ export class FileLog {
     });
     return stream;
   }
+}
+
+function stamp(line: string): string {
+  return `${new Date().toISOString()} ${line}\n`;
 }
