@@ -22,6 +22,8 @@ export class FileLog {
   #stream: WriteStream;
   #failedAt = 0;
   #closed = false;
+  /** Lines logged after close() while the stream still flushes; appended once it has. */
+  #late: string[] | undefined;
   readonly #retryMs: number;
   readonly #faults: WriteFaultReporter;
   /** Where the one-line warnings go until attach() names the events. */
@@ -65,14 +67,27 @@ export class FileLog {
   close(): Promise<void> {
     this.#closed = true;
     if (this.#stream.destroyed) return Promise.resolve();
-    return new Promise((resolve) => this.#stream.end(resolve));
+    this.#late = [];
+    return new Promise((resolve) =>
+      this.#stream.end(() => {
+        const late = this.#late ?? [];
+        this.#late = undefined;
+        for (const line of late) this.#append(line);
+        resolve();
+      }),
+    );
   }
 
   /**
    * Exit handlers run side by side, so the servers' last state changes can come after close():
-   * they are appended at once rather than lost (or reported as a write after end).
+   * they are appended after what the stream still holds, rather than lost (or reported as a
+   * write after end).
    */
   #append(line: string): void {
+    if (this.#late !== undefined) {
+      this.#late.push(line);
+      return;
+    }
     if (this.#faults.failing) return;
     try {
       appendFileSync(this.path, stamp(line), { mode: 0o600 });

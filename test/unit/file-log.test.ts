@@ -17,8 +17,10 @@ describe('FileLog', () => {
     const log = new FileLog(path);
     log.attach(events, () => '');
     events.log('info', 'up', 'first');
-    await log.close();
+    // Exit handlers run side by side: a server stops while the log is closing.
+    const closing = log.close();
     events.emit('backend:state', { backend: 'mlx-lm', state: 'stopped', reason: 'mlx-lm is stopped' });
+    await closing;
     await new Promise((resolve) => setTimeout(resolve, 50));
     const lines = (await readFile(path, 'utf8')).trim().split('\n');
     expect(lines).toHaveLength(2);
