@@ -1,12 +1,12 @@
 /** One `/v1/messages` exchange against an OpenAI-compatible backend, streamed both ways. */
 import { request as undiciRequest } from 'undici';
-import { createParser } from 'eventsource-parser';
 import type { StreamEvent } from '../anthropic/types.js';
 import type { ChatCompletionChunk } from '../openai/types.js';
 import { anthropicToOpenAI, upstreamBody } from '../translate/anthropic-to-openai.js';
 import { StreamTranslator } from '../translate/openai-stream-to-anthropic.js';
 import { accumulateMessage } from '../translate/message-accumulator.js';
 import { fromUpstreamStatus, overloaded, upstreamErrorDetail } from './api-error.js';
+import { createUpstreamSseReader } from './upstream-sse-reader.js';
 import {
   abortOnHangUp,
   BackendSilence,
@@ -139,19 +139,14 @@ async function pump(
   traceText: string[] | undefined,
 ): Promise<void> {
   const data: string[] = [];
-  const parser = createParser({ onEvent: (event) => data.push(event.data) });
-  const decoder = new TextDecoder();
+  const reader = createUpstreamSseReader((item) => data.push(item));
   let done = false;
   let cutShort = false;
   let deltas = 0;
   let lastProgress = 0;
-  for await (const bytes of chunks) {
-    const text = decoder.decode(bytes as Uint8Array, { stream: true });
-    traceText?.push(text);
-    parser.feed(text);
-    // Everything one network read brought goes out in one write: per-chunk writes cost more than the translation.
+  const translate = (items: readonly string[]): StreamEvent[] => {
     const batch: StreamEvent[] = [];
-    for (const item of data.splice(0)) {
+    for (const item of items) {
       if (item === '[DONE]') {
         done = true;
         continue;
@@ -162,6 +157,13 @@ async function pump(
         deps.events.emit('request:first-token', { id: exchange.id, ttftMs: clock.firstTokenAt - exchange.startedAt });
       }
     }
+    return batch;
+  };
+  for await (const bytes of chunks) {
+    const text = reader.feed(bytes as Uint8Array);
+    traceText?.push(text);
+    // Everything one network read brought goes out in one write: per-chunk writes cost more than the translation.
+    const batch = translate(data.splice(0));
     if (translator.loopingToolCall) {
       // Leaving the loop closes the response, which stops the backend decoding more of the same.
       deps.events.log('warn', exchange.upstream.name, 'the model repeated the same tool call 3 times in a row: its reply ends with that call, once, and the backend is stopped');
@@ -177,6 +179,10 @@ async function pump(
       lastProgress = now;
       deps.events.emit('request:progress', { id: exchange.id, outputTokens: deltas, elapsedMs: now - exchange.startedAt });
     }
+  }
+  if (!cutShort) {
+    reader.end();
+    await emit(translate(data.splice(0)));
   }
   // A stream that ends without [DONE] or a finish_reason was cut off: never pass it off as complete.
   if (!done && !cutShort && !translator.finishReasonSeen) throw overloaded('backend closed the stream before it finished');
@@ -195,8 +201,6 @@ function parseChunk(data: string): ChatCompletionChunk {
   const chunk = parsed as Partial<ChatCompletionChunk>;
   return { ...chunk, choices: Array.isArray(chunk.choices) ? chunk.choices : [] };
 }
-
-
 
 function record(clock: ExchangeClock, translator: StreamTranslator): void {
   const usage = translator.usage;

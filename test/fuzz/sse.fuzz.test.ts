@@ -1,6 +1,6 @@
 /**
- * Fuzzing the SSE paths: how the proxy reads the upstream (eventsource-parser fed through a
- * streaming TextDecoder, as `pump` in src/proxy/openai-exchange.ts does), how it writes to the
+ * Fuzzing the SSE paths: how the proxy reads the upstream (src/proxy/upstream-sse-reader.ts:
+ * eventsource-parser fed through a streaming TextDecoder, as `pump` in openai-exchange.ts uses it), how it writes to the
  * client (src/proxy/sse-writer.ts), and how the tests read that back (test/support/sse.ts).
  * Network reads cut a stream anywhere: inside a UTF-8 sequence, between `\r` and `\n`, mid-field.
  */
@@ -13,15 +13,12 @@ import { SseWriter, sseFrame } from '../../src/proxy/sse-writer.js';
 import { parseSseFull, readText, type SseFrame } from '../support/sse.js';
 import { cutPoints, fuzzName, fuzzText, splitBytes } from '../support/arbitraries.js';
 import { checkAsyncProperty, checkProperty, FUZZ_TIMEOUT_MS } from './fuzz-run.js';
-import { createUpstreamSseReader } from './upstream-sse-reader.js';
+import { createUpstreamSseReader } from '../../src/proxy/upstream-sse-reader.js';
 
 const FILE = 'test/fuzz/sse.fuzz.test.ts';
 const utf8 = new TextEncoder();
 
-/**
- * The proxy's upstream reader, line for line: each network read is decoded with `stream: true`
- * and fed to the parser; only `data` is kept. (A copy: openai-exchange.ts does not export it.)
- */
+/** eventsource-parser alone, each network read decoded with `stream: true`: what the proxy's reader adds to it is tested against this. */
 function pumpData(reads: readonly Uint8Array[]): string[] {
   const data: string[] = [];
   const parser = createParser({ onEvent: (event) => data.push(event.data) });
@@ -30,7 +27,7 @@ function pumpData(reads: readonly Uint8Array[]): string[] {
   return data;
 }
 
-/** The proposed reader (upstream-sse-reader.ts), read to the end. */
+/** The proxy's upstream reader (src/proxy/upstream-sse-reader.ts, what `pump` uses), read to the end. */
 function readerData(reads: readonly Uint8Array[]): string[] {
   const data: string[] = [];
   const reader = createUpstreamSseReader((d) => data.push(d));
@@ -181,6 +178,7 @@ describe('fuzz: SSE parsing and writing', () => {
         const expected = events.map((e) => e.data.join('\n'));
         expect(pumpData([bytes])).toEqual(expected);
         expect(pumpData(splitBytes(bytes, cuts))).toEqual(expected);
+        expect(readerData(splitBytes(bytes, cuts))).toEqual(expected);
         expect(parseAll(splitBytes(bytes, cuts))).toEqual(parseAll([bytes]));
         // The test-side parser agrees, names and comments included.
         const parsed = parseSseFull(new TextDecoder().decode(bytes));
@@ -193,9 +191,9 @@ describe('fuzz: SSE parsing and writing', () => {
   );
 
   it(
-    'the proposed reader gives every stream, "\\r" line ends included, exactly its events however it is cut',
+    'the proxy\'s reader gives every stream, "\\r" line ends included, exactly its events however it is cut',
     () => {
-      checkProperty(FILE, 'the proposed reader gives every stream', fc.property(streamArb, ({ events, cuts, unterminated }) => {
+      checkProperty(FILE, 'the proxy reader gives every stream', fc.property(streamArb, ({ events, cuts, unterminated }) => {
         const bytes = streamBytes(events, unterminated);
         const expected = events.map((e) => e.data.join('\n'));
         expect(readerData([bytes])).toEqual(expected);
@@ -205,7 +203,7 @@ describe('fuzz: SSE parsing and writing', () => {
     FUZZ_TIMEOUT_MS,
   );
 
-  it('why the proposed reader holds a trailing "\\r" back: eventsource-parser waits on it (remove the hold when this fails)', () => {
+  it('why the proxy\'s reader holds a trailing "\\r" back: eventsource-parser waits on it (remove the hold when this fails)', () => {
     const bytes = utf8.encode('data: 1\r\rdata: {"a"');
     const cut = bytes.indexOf(0x64, 1); // the second "d": the read ends right after the blank line's "\r"
     expect(pumpData([bytes])).toEqual(['1']);
@@ -225,11 +223,12 @@ describe('fuzz: SSE parsing and writing', () => {
       checkProperty(FILE, 'garbage bytes never throw', fc.property(arb, ({ pieces, cuts }) => {
         const bytes = Uint8Array.from(pieces.flatMap((p) => [...p]));
         const reads = splitBytes(bytes, cuts);
-        // The proxy's reader as it is: never throws, whatever arrives.
+        // Never throws, whatever arrives.
         expect(() => pumpData(reads)).not.toThrow();
+        expect(() => readerData(reads)).not.toThrow();
         expect(() => parseAll(reads)).not.toThrow();
         expect(() => parseSseFull(new TextDecoder().decode(bytes))).not.toThrow();
-        // The proposed reader: the cut changes nothing, even for garbage.
+        // The proxy's reader: the cut changes nothing, even for garbage.
         expect(readerData(reads)).toEqual(readerData([bytes]));
       }));
     },
@@ -264,7 +263,7 @@ describe('fuzz: SSE parsing and writing', () => {
         // Byte-exact: lone surrogates and U+2028 included, every event parses back to itself.
         frames.forEach((f, i) => expect(JSON.parse(f.data)).toEqual(expected[i]));
         // And the proxy's own reader sees the same data.
-        expect(pumpData(splitBytes(bytes, cuts))).toEqual(frames.map((f) => f.data));
+        expect(readerData(splitBytes(bytes, cuts))).toEqual(frames.map((f) => f.data));
       }));
     },
     FUZZ_TIMEOUT_MS,
