@@ -167,11 +167,11 @@ const OTHER_SECTIONS: Array<{ title: string; about: string; files: string[] }> =
   {
     title: 'Faults on the backend',
     about: 'A backend killed mid-stream, hanging after accepting, or alive but not answering; a full or read-only ~/.anyclaude.',
-    files: ['test/real/backend-killed.test.ts', 'test/proxy/backend-hang.test.ts', 'test/real/degraded.test.ts', 'test/supervisor/health-check.test.ts', 'test/proxy/disk-faults.test.ts', 'test/proxy/faults.test.ts', 'test/proxy/hang-up.test.ts'],
+    files: ['test/real/backend-killed.test.ts', 'test/proxy/backend-hang.test.ts', 'test/real/degraded.test.ts', 'test/supervisor/health-check.test.ts', 'test/proxy/disk-faults.test.ts', 'test/real/disk-full-session.test.ts', 'test/proxy/faults.test.ts', 'test/proxy/hang-up.test.ts'],
   },
-  { title: 'Hostile input', about: 'Malformed, oversized, deeply nested and slow requests; keys, hosts and origins.', files: ['test/proxy/hostile-input.test.ts', 'test/real/hostile-paths.test.ts', 'test/proxy/security-and-traces.test.ts'] },
-  { title: 'Fuzzing', about: 'fast-check properties of both translation directions and the SSE parser.', files: ['test/fuzz'] },
-  { title: 'Nothing leaves the machine', about: 'The whole product inside a loopback-only network namespace.', files: ['test/real/offline-netns.test.ts'] },
+  { title: 'Hostile input', about: 'Malformed, oversized, deeply nested and slow requests; keys, hosts and origins.', files: ['test/proxy/hostile-input.test.ts', 'test/unit/request-limits.test.ts', 'test/real/hostile-paths.test.ts', 'test/unit/no-shell.test.ts', 'test/proxy/security-and-traces.test.ts'] },
+  { title: 'Fuzzing', about: 'fast-check properties of both translation directions and the SSE parser.', files: ['test/fuzz', 'test/unit/upstream-sse-reader.test.ts'] },
+  { title: 'Nothing leaves the machine', about: 'The whole product inside a loopback-only network namespace.', files: ['test/real/offline-netns.test.ts', 'test/proxy/conformance.test.ts'] },
   { title: 'Leaks', about: 'Mixed requests through the proxy process; fds and handles back to baseline.', files: ['test/proxy/soak-leaks.test.ts'] },
 ];
 
