@@ -15,7 +15,7 @@ import { ApiError, badRequest } from './api-error.js';
 import { anthropicExchange, promptSegments } from './anthropic-exchange.js';
 import { checkKey, checkOrigin, generateKey } from './auth.js';
 import { readBody } from './read-body.js';
-import { MAX_DEPTH, MAX_PARSE_DEPTH, textTooDeep, unknownBlock } from '../anthropic/limits.js';
+import { MAX_CONTAINERS, MAX_DEPTH, MAX_PARSE_DEPTH, textOverLimits, unknownBlock } from '../anthropic/limits.js';
 import { sendJsonError, type Exchange, type ExchangeDeps } from './exchange.js';
 import { PrefixTracker, type RequestMetrics } from './metrics.js';
 import { openaiExchange } from './openai-exchange.js';
@@ -418,8 +418,9 @@ function json(res: ServerResponse, status: number, value: unknown): void {
 }
 
 function parseJson(text: string): unknown {
-  const deep = textTooDeep(text);
-  if (deep !== undefined) throw badRequest(`request body nests more than ${MAX_PARSE_DEPTH} levels (at character ${deep}); anyclaude accepts at most ${MAX_DEPTH}`);
+  const breach = textOverLimits(text);
+  if (breach?.kind === 'depth') throw badRequest(`request body nests more than ${MAX_PARSE_DEPTH} levels (at character ${breach.at}); anyclaude accepts at most ${MAX_DEPTH}`);
+  if (breach?.kind === 'containers') throw badRequest(`request body holds more than ${MAX_CONTAINERS.toLocaleString('en-US')} arrays and objects (at character ${breach.at}); anyclaude accepts at most that many`);
   try {
     return JSON.parse(text);
   } catch (error) {

@@ -26,8 +26,9 @@ const BOUND_MS = 15_000;
 const PROXY_ENV = { ANYCLAUDE_HEADERS_TIMEOUT_MS: '1000', ANYCLAUDE_REQUEST_TIMEOUT_MS: '4000' };
 
 interface Generate {
-  kind: 'nested-schema' | 'nested-input' | 'nested-array' | 'big-text' | 'over-limit';
+  kind: 'nested-schema' | 'nested-input' | 'nested-array' | 'many-arrays' | 'big-text' | 'over-limit';
   depth?: number;
+  count?: number;
   bytes?: number;
   chunked?: boolean;
 }
@@ -75,6 +76,9 @@ function generated(g: Generate): Buffer | Readable {
       );
     case 'nested-array':
       return Buffer.from(`${'['.repeat(depth)}${']'.repeat(depth)}`);
+    case 'many-arrays':
+      // Flat, not deep: a valid request whose metadata holds `count` empty arrays.
+      return Buffer.from(`{"model":"claude-x","max_tokens":20,"messages":[{"role":"user","content":"hi"}],"metadata":{"x":[${'[],'.repeat(g.count ?? 0)}[]]}}`);
     case 'big-text':
       return Buffer.from(JSON.stringify({ ...hello, messages: [{ role: 'user', content: 'word '.repeat(Math.ceil((g.bytes ?? 0) / 5)) }] }));
     case 'over-limit': {

@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { MessageParam, MessagesRequest } from '../../src/anthropic/types.js';
-import { DOCUMENTED_UNTRANSLATED_BLOCK_TYPES, MAX_DEPTH, orphanToolResult, textTooDeep, tooDeep, unknownBlock } from '../../src/anthropic/limits.js';
+import { DOCUMENTED_UNTRANSLATED_BLOCK_TYPES, MAX_DEPTH, orphanToolResult, textOverLimits, textTooDeep, tooDeep, unknownBlock } from '../../src/anthropic/limits.js';
 import { parseCountTokensRequest, parseMessagesRequest } from '../../src/anthropic/request-schema.js';
 import { decodeUtf8, firstBadByte } from '../../src/proxy/read-body.js';
 import { sameKey } from '../../src/proxy/auth.js';
@@ -51,6 +51,15 @@ describe('nesting depth', () => {
   it('walks 100,000 levels without overflowing the stack', () => {
     const deep = JSON.parse(`${'['.repeat(100_000)}${']'.repeat(100_000)}`) as unknown;
     expect(tooDeep({ messages: [{ role: 'user', content: [{ type: 'tool_use', input: deep }] }] })).toMatch(/^messages\.0\.content\.0\.input(\.0)+$/);
+  });
+
+  it('counts arrays and objects side by side, strings skipped, and says where the count passed the limit', () => {
+    expect(textOverLimits('[[],[],{}]', 10, 4)).toBeUndefined();
+    expect(textOverLimits('[[],[],{},[]]', 10, 4)).toEqual({ kind: 'containers', at: 10 });
+    expect(textOverLimits('["[[[[[[[[[[", {"a": "{{{{{{{"}]', 10, 2)).toBeUndefined();
+    expect(textOverLimits('[[[[1]]]]', 3, 100)).toEqual({ kind: 'depth', at: 3 });
+    // Every real Claude Code body is far below the limit.
+    for (const { body } of capturedBodies()) expect(textOverLimits(JSON.stringify(body))).toBeUndefined();
   });
 
   it('scans JSON text for hopeless nesting before it is parsed, skipping brackets inside strings', () => {
